@@ -1,0 +1,187 @@
+import { ChecksumType, checksumSize, updateChecksum } from "./checksum.js";
+import { FLAG_MORE_FRAGMENTS, FRAME_HEADER_SIZE, MAX_ARG1_SIZE, MAX_FRAME_SIZE } from "./constants.js";
+import {
+  callReqPrefixLength,
+  callResPrefixLength,
+  continuePrefixLength,
+  writeCallReqPrefix,
+  writeCallResPrefix,
+  writeFrameHeader,
+  writeU16,
+  writeU32,
+} from "./encode-frame.js";
+import { FrameEncodeError } from "./errors.js";
+import { FrameType } from "./frame-type.js";
+import type { HeaderMap } from "./frame.js";
+
+/** A whole call request: three complete args, split into frames by `encodeCallReq`. */
+export interface CallReqMessage {
+  id: number;
+  ttl: number;
+  tracing: Uint8Array;
+  service: string;
+  headers: HeaderMap;
+  checksumType: ChecksumType;
+  args: readonly [Uint8Array, Uint8Array, Uint8Array];
+}
+
+/** A whole call response: three complete args, split into frames by `encodeCallRes`. */
+export interface CallResMessage {
+  id: number;
+  code: number;
+  tracing: Uint8Array;
+  headers: HeaderMap;
+  checksumType: ChecksumType;
+  args: readonly [Uint8Array, Uint8Array, Uint8Array];
+}
+
+/**
+ * Encodes a call request as one call req frame, or as a call req followed by call req continue
+ * frames when the args do not fit (spec §9), all in one contiguous buffer ready for one socket
+ * write. `maxFrameSize` is for tests; the protocol's limit is the default.
+ */
+export function encodeCallReq(msg: CallReqMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer {
+  const prefix = callReqPrefixLength(msg.service, msg.headers, msg.checksumType);
+  if (msg.args[0].length > MAX_ARG1_SIZE) throw new FrameEncodeError(`arg1 of ${msg.args[0].length} bytes exceeds ${MAX_ARG1_SIZE}`);
+  return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallReq, FrameType.CallReqContinue, (buf, o) =>
+    writeCallReqPrefix(buf, o, { flags: 0, ttl: msg.ttl, tracing: msg.tracing, service: msg.service, headers: msg.headers, checksumType: msg.checksumType }),
+  );
+}
+
+/** Encodes a call response the same way, with call res continue frames (spec §6, §9). */
+export function encodeCallRes(msg: CallResMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer {
+  const prefix = callResPrefixLength(msg.headers, msg.checksumType);
+  return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallRes, FrameType.CallResContinue, (buf, o) =>
+    writeCallResPrefix(buf, o, { flags: 0, code: msg.code, tracing: msg.tracing, headers: msg.headers, checksumType: msg.checksumType }),
+  );
+}
+
+interface MessageBase {
+  id: number;
+  checksumType: ChecksumType;
+  args: readonly [Uint8Array, Uint8Array, Uint8Array];
+}
+
+function encodeMessage(
+  msg: MessageBase,
+  firstPrefix: number,
+  maxFrameSize: number,
+  firstType: number,
+  continueType: number,
+  writePrefix: (buf: Buffer, o: number) => number,
+): Buffer {
+  const [a1, a2, a3] = msg.args;
+  const maxPayload = maxFrameSize - FRAME_HEADER_SIZE;
+  const single = firstPrefix + 6 + a1.length + a2.length + a3.length;
+  if (single <= maxPayload) {
+    // The common case: one frame, exact size, no planning pass.
+    const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + single);
+    writeFrameHeader(buf, 0, FRAME_HEADER_SIZE + single, firstType, msg.id);
+    const csumAt = writePrefix(buf, FRAME_HEADER_SIZE);
+    let o = csumAt + checksumSize(msg.checksumType);
+    o = writeChunk(buf, o, a1, 0, a1.length);
+    o = writeChunk(buf, o, a2, 0, a2.length);
+    writeChunk(buf, o, a3, 0, a3.length);
+    if (msg.checksumType !== ChecksumType.None) {
+      let csum = updateChecksum(msg.checksumType, 0, a1);
+      csum = updateChecksum(msg.checksumType, csum, a2);
+      writeU32(buf, csumAt, updateChecksum(msg.checksumType, csum, a3));
+    }
+    return buf;
+  }
+  // arg1 whole and the start of arg2 must be in the first frame (spec §5, §19.7).
+  if (firstPrefix + 4 + a1.length + (a2.length > 0 ? 1 : 0) > maxPayload) {
+    throw new FrameEncodeError(`arg1 and the start of arg2 do not fit in the first frame of ${maxFrameSize} bytes`);
+  }
+  if (continuePrefixLength(msg.checksumType) + 3 > maxPayload) throw new FrameEncodeError(`frame size ${maxFrameSize} is too small`);
+  const size = writeFragments(null, msg, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
+  const buf = Buffer.allocUnsafe(size);
+  writeFragments(buf, msg, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
+  return buf;
+}
+
+/**
+ * The fragmenting writer of spec §9. With `out === null` it only measures. Each frame takes as
+ * many arg bytes as fit; an arg that ends exactly where a frame with "more fragments" ends stays
+ * open for the receiver, so the next frame first closes it with an empty chunk. Like tchannel-go,
+ * it never starts a non-empty arg with only its 2-byte length left in a frame.
+ */
+function writeFragments(
+  out: Buffer | null,
+  msg: MessageBase,
+  maxFrameSize: number,
+  firstType: number,
+  continueType: number,
+  writePrefix: (buf: Buffer, o: number) => number,
+  firstPrefix: number,
+): number {
+  const { args, checksumType } = msg;
+  const csumSize = checksumSize(checksumType);
+  let argIndex = 0;
+  let argOffset = 0;
+  let csum = 0;
+  let o = 0;
+  for (let first = true; ; first = false) {
+    const frameStart = o;
+    const frameEnd = frameStart + maxFrameSize;
+    o += FRAME_HEADER_SIZE;
+    const flagsAt = o;
+    let csumAt: number;
+    if (first) {
+      csumAt = out ? writePrefix(out, o) : o + firstPrefix - csumSize;
+    } else {
+      if (out) {
+        out[o] = 0;
+        out[o + 1] = checksumType;
+      }
+      csumAt = o + 2;
+    }
+    o = csumAt + csumSize;
+    let more = false;
+    let chunks = 0;
+    for (;;) {
+      const arg = args[argIndex]!;
+      const remaining = arg.length - argOffset;
+      const room = frameEnd - o;
+      if (remaining === 0 && chunks > 0 && argIndex < 2) {
+        // This arg's last bytes are in this frame; the next chunk closes it, if it fits here.
+        if (room < 2 || (room === 2 && args[argIndex + 1]!.length > 0)) {
+          more = true;
+          break;
+        }
+        argIndex++;
+        argOffset = 0;
+        continue;
+      }
+      if (room < 2 || (room === 2 && remaining > 0)) {
+        more = true;
+        break;
+      }
+      const n = Math.min(remaining, room - 2);
+      if (out) {
+        writeChunk(out, o, arg, argOffset, argOffset + n);
+        csum = updateChecksum(checksumType, csum, arg.subarray(argOffset, argOffset + n));
+      }
+      o += 2 + n;
+      chunks++;
+      argOffset += n;
+      if (argOffset < arg.length) {
+        more = true;
+        break;
+      }
+      if (argIndex === 2) break;
+    }
+    if (out) {
+      writeFrameHeader(out, frameStart, o - frameStart, first ? firstType : continueType, msg.id);
+      out[flagsAt] = more ? FLAG_MORE_FRAGMENTS : 0;
+      if (csumSize > 0) writeU32(out, csumAt, csum);
+    }
+    if (!more) return o;
+  }
+}
+
+function writeChunk(buf: Buffer, o: number, arg: Uint8Array, start: number, end: number): number {
+  o = writeU16(buf, o, end - start);
+  buf.set(start === 0 && end === arg.length ? arg : arg.subarray(start, end), o);
+  return o + end - start;
+}
