@@ -138,12 +138,13 @@ function writeFragments(
     }
     o = csumAt + csumSize;
     let more = false;
-    let chunks = 0;
+    // Whether this frame already holds a chunk of the current arg.
+    let wroteCurrent = false;
     for (;;) {
       const arg = args[argIndex]!;
       const remaining = arg.length - argOffset;
       const room = frameEnd - o;
-      if (remaining === 0 && chunks > 0 && argIndex < 2) {
+      if (remaining === 0 && wroteCurrent && argIndex < 2) {
         // This arg's last bytes are in this frame; the next chunk closes it, if it fits here.
         if (room < 2 || (room === 2 && args[argIndex + 1]!.length > 0)) {
           more = true;
@@ -151,6 +152,7 @@ function writeFragments(
         }
         argIndex++;
         argOffset = 0;
+        wroteCurrent = false;
         continue;
       }
       if (room < 2 || (room === 2 && remaining > 0)) {
@@ -163,7 +165,7 @@ function writeFragments(
         csum = updateChecksum(checksumType, csum, arg.subarray(argOffset, argOffset + n));
       }
       o += 2 + n;
-      chunks++;
+      wroteCurrent = true;
       argOffset += n;
       if (argOffset < arg.length) {
         more = true;
