@@ -37,7 +37,8 @@ const checksumRW = bufrw.Switch(
 
 // Transport headers `nh:1 (hk~1 hv~1){nh}` (spec §7). Repeat/Series speak arrays of [key, value]
 // pairs; this thin adapter maps them to and from the plain object our codec uses, so both codecs
-// take and return the same shape (and pay for it).
+// take and return the same shape (and pay for it: about a fifth of bufrw's time in a CPU profile;
+// tchannel-node hand-wrote this one RW instead).
 const headerPairsRW = bufrw.Repeat(bufrw.UInt8, bufrw.Series(bufrw.str1, bufrw.str1));
 const headersRW = bufrw.Base(
   (dest, headers) => headerPairsRW.poolByteLength(dest, Object.entries(headers)),

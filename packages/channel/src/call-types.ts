@@ -1,0 +1,87 @@
+import type { ChecksumType, HeaderMap } from "@tchannel/frame";
+import type { RetryOn } from "./retry.js";
+
+/** Options every outgoing call takes, whatever its scheme. Timeouts are in milliseconds. */
+export interface CallOptions {
+  /** The service to call (the call req's `service` field). */
+  service: string;
+  /** Milliseconds for the whole call, retries included; default: the channel's (30 000). */
+  timeout?: number;
+  /** Which failures to retry (`re` header): 'c' (default), 't', 'ct' or 'n'. */
+  retryOn?: RetryOn;
+  /** Retries after the first attempt; default 4. */
+  retryLimit?: number;
+  /** Call this peer directly instead of choosing among known peers. */
+  hostPort?: string;
+  /** `sk` transport header: ringpop shard key. */
+  shardKey?: string;
+  /** `rd` transport header: route to this service instead of `service`. */
+  routingDelegate?: string;
+  /** `cn` transport header; default: the channel's name. */
+  callerName?: string;
+  /** Checksum for this call's frames; default: the channel's (CRC-32C). */
+  checksumType?: ChecksumType;
+  /** Aborting sends a cancel frame and rejects the call with CancelledError. */
+  signal?: AbortSignal;
+  /** Extra transport headers (keys of at most 15 bytes). */
+  transportHeaders?: HeaderMap;
+}
+
+/** A low-level call: the scheme name and the three args as bytes. */
+export interface RawCallOptions extends CallOptions {
+  scheme: string;
+  arg1: Uint8Array | string;
+  arg2?: Uint8Array;
+  arg3?: Uint8Array;
+}
+
+/** The answer to a low-level call. `ok` is false for an application error (code 0x01). */
+export interface CallResult {
+  ok: boolean;
+  code: number;
+  arg2: Buffer;
+  arg3: Buffer;
+  /** The response's transport headers. */
+  headers: HeaderMap;
+  /** The peer that answered. */
+  hostPort: string;
+}
+
+/** What a handler learns of the transport (tchannel-python's TransportHeaders, plus TTL). */
+export interface TransportInfo {
+  callerName: string;
+  scheme: string;
+  /** The TTL the call arrived with, in ms. */
+  ttl: number;
+  flags: number;
+  shardKey: string | undefined;
+  routingDelegate: string | undefined;
+  retryFlags: string | undefined;
+  /** Every transport header as received. */
+  headers: HeaderMap;
+}
+
+/** An inbound call as the core sees it: args as bytes. */
+export interface InboundCall {
+  service: string;
+  endpoint: string;
+  arg2: Buffer;
+  arg3: Buffer;
+  transport: TransportInfo;
+  /** Aborted when the TTL passes, the caller cancels, or the connection drops. */
+  signal: AbortSignal;
+  /** `performance.now()` value at which the caller stops waiting. */
+  deadline: number;
+  tracing: Uint8Array;
+  /** The caller's `host:port` (or socket address if it does not listen). */
+  remoteHostPort: string;
+}
+
+/** What a low-level handler answers. `ok: false` is an application error (code 0x01). */
+export interface OutboundReply {
+  ok: boolean;
+  arg2: Uint8Array;
+  arg3: Uint8Array;
+}
+
+export type InboundHandler = (call: InboundCall) => OutboundReply | Promise<OutboundReply>;

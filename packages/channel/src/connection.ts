@@ -1,0 +1,372 @@
+import type { Socket } from "node:net";
+import {
+  type AssembledMessage,
+  type CallReqFrame,
+  type CallReqMessage,
+  type CallResFrame,
+  EMPTY_TRACING,
+  ErrorCode,
+  FrameError,
+  FrameReader,
+  FrameType,
+  MAX_MESSAGE_ID,
+  MessageAssembler,
+  NULL_ID,
+  PROTOCOL_VERSION,
+  type Frame,
+  decodeFrame,
+  encodeCallReq,
+  encodeFrame,
+} from "@tchannel/frame";
+import { type TChannelError, FatalProtocolError, InvalidChecksumError, NetworkError, TimeoutError, errorFromWire } from "./errors.js";
+import { EPHEMERAL_HOST_PORT } from "./host-port.js";
+
+/** What a connection needs from its channel. */
+export interface ConnectionOwner {
+  /** The `host_port` to announce: the listening address, or 0.0.0.0:0. */
+  readonly hostPort: string;
+  readonly processName: string;
+  readonly initTimeout: number;
+  readonly idleFrameTimeout: number;
+  readonly maxArgSize: number;
+  onIdentified(conn: Connection): void;
+  onCallRequest(conn: Connection, message: AssembledMessage<CallReqFrame>): void;
+  onCancel(conn: Connection, id: number): void;
+  onClosed(conn: Connection, error: TChannelError | undefined): void;
+}
+
+/** An outbound call waiting for its response on this connection. */
+export interface PendingCall {
+  onResponse(frame: CallResFrame, args: [Buffer, Buffer, Buffer]): void;
+  onError(error: TChannelError): void;
+}
+
+type State = "handshaking" | "ready" | "closed";
+
+const LIBRARY_VERSION = "0.0.0";
+
+/**
+ * One TCP connection speaking TChannel v2: the init handshake (spec §4, §14.1), frame I/O, message
+ * ids, reassembly of fragmented messages (spec §9), outbound calls waiting for responses, pings,
+ * and the protocol's answers to bad input (spec §14.3-14.4, known-hazards.md). It knows nothing
+ * of handlers or schemes: complete inbound calls go to its owner.
+ */
+export class Connection {
+  readonly direction: "in" | "out";
+  /** The peer's `host_port` from init, or its socket address when it sent 0.0.0.0:0. */
+  remoteHostPort = "";
+  /** Whether the peer listens at `remoteHostPort` (it did not send 0.0.0.0:0). */
+  remoteListening = false;
+  remoteProcessName = "";
+  readonly ready: Promise<void>;
+
+  readonly #socket: Socket;
+  readonly #owner: ConnectionOwner;
+  readonly #reader = new FrameReader();
+  readonly #requests: MessageAssembler;
+  readonly #responses: MessageAssembler;
+  readonly #pending = new Map<number, PendingCall>();
+  readonly #pings = new Map<number, (error?: TChannelError) => void>();
+  #state: State = "handshaking";
+  #nextId = 1;
+  #corked = false;
+  #initTimer: NodeJS.Timeout | undefined;
+  #resolveReady!: () => void;
+  #rejectReady!: (error: TChannelError) => void;
+
+  constructor(socket: Socket, direction: "in" | "out", owner: ConnectionOwner) {
+    this.#socket = socket;
+    this.direction = direction;
+    this.#owner = owner;
+    this.#requests = new MessageAssembler({ maxArgSize: owner.maxArgSize });
+    this.#responses = new MessageAssembler({ maxArgSize: owner.maxArgSize });
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    // Callers await `ready` only when they need it; an unobserved rejection is not a crash.
+    this.ready.catch(() => {});
+    socket.setNoDelay(true);
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("error", (err) => this.close(new NetworkError(`socket error: ${err.message}`, { hostPort: this.remoteHostPort || undefined }, { cause: err })));
+    socket.on("close", () => this.close(new NetworkError("connection closed by peer", { hostPort: this.remoteHostPort || undefined })));
+    socket.on("timeout", () => this.#onIdle());
+    this.#initTimer = setTimeout(() => this.close(new TimeoutError(`init handshake not completed within ${owner.initTimeout}ms`)), owner.initTimeout);
+    this.#initTimer.unref();
+    if (direction === "out") {
+      if (socket.connecting) socket.once("connect", () => this.#sendInit(FrameType.InitReq, 1));
+      else this.#sendInit(FrameType.InitReq, 1);
+    }
+  }
+
+  get isReady(): boolean {
+    return this.#state === "ready";
+  }
+
+  get isClosed(): boolean {
+    return this.#state === "closed";
+  }
+
+  /** Outbound calls waiting for an answer on this connection (for least-pending selection). */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Sends a call request and registers its pending entry; returns the message id. */
+  sendCall(message: Omit<CallReqMessage, "id">, pending: PendingCall): number {
+    const id = this.#allocateId();
+    const bytes = encodeCallReq({ ...message, id });
+    this.#pending.set(id, pending);
+    this.write(bytes);
+    return id;
+  }
+
+  /** Forgets an outbound call (timed out or cancelled): a late answer is dropped quietly. */
+  abandon(id: number): void {
+    this.#pending.delete(id);
+    this.#responses.discard(id);
+  }
+
+  /** Sends a cancel frame for an outbound call (spec §10) and forgets it. */
+  cancel(id: number, why: string): void {
+    this.abandon(id);
+    if (this.#state === "ready") this.write(encodeFrame({ type: FrameType.Cancel, id, ttl: 0, tracing: EMPTY_TRACING, why }));
+  }
+
+  /** Round-trips a ping (spec §10). Resolves with the time taken in ms. */
+  ping(timeout: number): Promise<number> {
+    const started = performance.now();
+    return new Promise<number>((resolve, reject) => {
+      const id = this.#allocateId();
+      const timer = setTimeout(() => {
+        this.#pings.delete(id);
+        reject(new TimeoutError(`ping not answered within ${timeout}ms`, { hostPort: this.remoteHostPort }));
+      }, timeout);
+      this.#pings.set(id, (error) => {
+        clearTimeout(timer);
+        if (error) reject(error);
+        else resolve(performance.now() - started);
+      });
+      this.write(encodeFrame({ type: FrameType.PingReq, id }));
+    });
+  }
+
+  /** Answers an inbound call with an error frame (spec §10). */
+  sendError(id: number, code: number, tracing: Uint8Array, message: string): void {
+    if (this.#state === "closed") return;
+    // An error message is for logs; keep it well inside one frame.
+    const text = message.length > 4096 ? `${message.slice(0, 4093)}...` : message;
+    this.write(encodeFrame({ type: FrameType.Error, id, code, tracing, message: text }));
+  }
+
+  /**
+   * Writes bytes. Writes made in the same tick are corked into one writev. Node buffers what the
+   * socket cannot take yet, so a slow reader delays calls instead of failing them (the failure
+   * tchannel-node shows at 32+ concurrent 256 KiB calls, known-hazards #5).
+   */
+  write(bytes: Buffer): void {
+    if (this.#state === "closed") return;
+    if (!this.#corked) {
+      this.#corked = true;
+      this.#socket.cork();
+      process.nextTick(() => {
+        this.#corked = false;
+        this.#socket.uncork();
+      });
+    }
+    this.#socket.write(bytes);
+  }
+
+  /** Closes the connection; every call waiting on it fails with `error` (a NetworkError by default). */
+  close(error?: TChannelError): void {
+    if (this.#state === "closed") return;
+    this.#state = "closed";
+    clearTimeout(this.#initTimer);
+    const failure = error ?? new NetworkError("connection closed", { hostPort: this.remoteHostPort || undefined });
+    this.#rejectReady(failure);
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.onError(failure);
+    for (const done of this.#pings.values()) done(failure);
+    this.#pings.clear();
+    if (this.#corked) this.#socket.uncork();
+    this.#socket.end();
+    this.#socket.destroySoon();
+    this.#owner.onClosed(this, error);
+  }
+
+  /** Sends a fatal protocol error frame, then closes (spec §10: code 0xff). */
+  #fatal(id: number, message: string): void {
+    this.sendError(id, ErrorCode.FatalProtocol, EMPTY_TRACING, message);
+    this.close(new FatalProtocolError(message, { hostPort: this.remoteHostPort || undefined }));
+  }
+
+  #allocateId(): number {
+    // Ids run 1..0xfffffffe per direction (spec §14.2), skipping any still in use after a wrap.
+    do {
+      this.#nextId = this.#nextId >= MAX_MESSAGE_ID ? 1 : this.#nextId + 1;
+    } while (this.#pending.has(this.#nextId) || this.#pings.has(this.#nextId));
+    return this.#nextId;
+  }
+
+  #sendInit(type: typeof FrameType.InitReq | typeof FrameType.InitRes, id: number): void {
+    const headers = {
+      host_port: this.#owner.hostPort,
+      process_name: this.#owner.processName,
+      tchannel_language: "node",
+      tchannel_language_version: process.versions.node,
+      tchannel_version: LIBRARY_VERSION,
+    };
+    this.write(encodeFrame({ type, id, version: PROTOCOL_VERSION, headers }));
+  }
+
+  #onIdle(): void {
+    // After init, a peer that leaves a frame half-sent is holding the connection hostage
+    // (known-hazards #4): close it. An idle connection between frames is fine.
+    if (this.#reader.buffered > 0) this.#fatal(NULL_ID, `partial frame not completed within ${this.#owner.idleFrameTimeout}ms`);
+  }
+
+  #onData(chunk: Buffer): void {
+    try {
+      this.#reader.push(chunk, (bytes) => this.#onFrameBytes(bytes));
+    } catch (err) {
+      // FrameSizeError: framing is lost; nothing else can be trusted.
+      if (err instanceof FrameError) this.#fatal(NULL_ID, `tchannel read failure: ${err.message}`);
+      else throw err;
+    }
+  }
+
+  #onFrameBytes(bytes: Buffer): void {
+    if (this.#state === "closed") return;
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes);
+    } catch (err) {
+      this.#onBadFrame(err as FrameError, bytes);
+      return;
+    }
+    if (this.#state === "handshaking") {
+      this.#onHandshakeFrame(frame);
+      return;
+    }
+    switch (frame.type) {
+      case FrameType.CallReq:
+      case FrameType.CallReqContinue: {
+        let message: AssembledMessage | undefined;
+        try {
+          message = this.#requests.push(frame);
+        } catch (err) {
+          this.#onBadFrame(err as FrameError, bytes);
+          return;
+        }
+        if (message) this.#owner.onCallRequest(this, message as AssembledMessage<CallReqFrame>);
+        return;
+      }
+      case FrameType.CallRes:
+      case FrameType.CallResContinue: {
+        if (!this.#pending.has(frame.id)) {
+          // A late answer to a call we gave up on (spec §14.3): drop it.
+          this.#responses.discard(frame.id);
+          return;
+        }
+        let message: AssembledMessage | undefined;
+        try {
+          message = this.#responses.push(frame);
+        } catch (err) {
+          const pending = this.#pending.get(frame.id);
+          this.#pending.delete(frame.id);
+          const e = err as FrameError;
+          const Cls = e.code === "TCHANNEL_FRAME_CHECKSUM" ? InvalidChecksumError : FatalProtocolError;
+          pending?.onError(new Cls(`bad response: ${e.message}`, { hostPort: this.remoteHostPort }));
+          return;
+        }
+        if (message) {
+          const pending = this.#pending.get(frame.id)!;
+          this.#pending.delete(frame.id);
+          pending.onResponse(message.frame as CallResFrame, message.args);
+        }
+        return;
+      }
+      case FrameType.Error: {
+        if (frame.id === NULL_ID || frame.code === ErrorCode.FatalProtocol) {
+          // A connection-level error: every call on this connection is lost (spec §10).
+          this.close(errorFromWire(frame.code, `peer ${this.remoteHostPort} reported: ${frame.message}`, { hostPort: this.remoteHostPort }));
+          return;
+        }
+        const pending = this.#pending.get(frame.id);
+        if (pending) {
+          this.#pending.delete(frame.id);
+          this.#responses.discard(frame.id);
+          pending.onError(errorFromWire(frame.code, frame.message, { hostPort: this.remoteHostPort }));
+        } else {
+          this.#pings.get(frame.id)?.(errorFromWire(frame.code, frame.message));
+          this.#pings.delete(frame.id);
+        }
+        return;
+      }
+      case FrameType.Cancel:
+        this.#owner.onCancel(this, frame.id);
+        return;
+      case FrameType.PingReq:
+        this.write(encodeFrame({ type: FrameType.PingRes, id: frame.id }));
+        return;
+      case FrameType.PingRes: {
+        const done = this.#pings.get(frame.id);
+        this.#pings.delete(frame.id);
+        done?.();
+        return;
+      }
+      case FrameType.Claim:
+        return; // implemented nowhere (spec §10); parsed and ignored
+      case FrameType.InitReq:
+      case FrameType.InitRes:
+        this.#fatal(frame.id, `unexpected ${frame.type === FrameType.InitReq ? "init req" : "init res"} after the handshake`);
+        return;
+    }
+  }
+
+  /**
+   * A frame that failed to decode or reassemble. Inside a call request, the frame boundary is
+   * intact, so the call is answered with BadRequest and the connection goes on; an unknown frame
+   * type or a broken response makes the stream untrustworthy: fatal error and close (spec §14.4).
+   */
+  #onBadFrame(err: FrameError, bytes: Buffer): void {
+    if (!(err instanceof FrameError)) throw err;
+    const type = bytes[2];
+    const id = err.frameId ?? NULL_ID;
+    if (this.#state === "ready" && (type === FrameType.CallReq || type === FrameType.CallReqContinue) && id !== NULL_ID) {
+      this.#requests.discard(id);
+      this.sendError(id, ErrorCode.BadRequest, EMPTY_TRACING, `tchannel read failure: ${err.message}`);
+      return;
+    }
+    this.#fatal(type === undefined || err.code === "TCHANNEL_FRAME_UNKNOWN_TYPE" ? NULL_ID : id, `tchannel read failure: ${err.message}`);
+  }
+
+  #onHandshakeFrame(frame: Frame): void {
+    const expected = this.direction === "in" ? FrameType.InitReq : FrameType.InitRes;
+    if (frame.type !== expected) {
+      this.#fatal(NULL_ID, `expected ${this.direction === "in" ? "init req" : "init res"} first, got frame type 0x${frame.type.toString(16)}`);
+      return;
+    }
+    const init = frame as Extract<Frame, { type: typeof FrameType.InitReq | typeof FrameType.InitRes }>;
+    if (init.version !== PROTOCOL_VERSION && this.direction === "out") {
+      this.#fatal(NULL_ID, `unsupported protocol version ${init.version}`);
+      return;
+    }
+    const hostPort = init.headers.host_port;
+    const processName = init.headers.process_name;
+    if (hostPort === undefined || processName === undefined) {
+      this.#fatal(init.id, `init ${this.direction === "in" ? "req" : "res"} is missing ${hostPort === undefined ? "host_port" : "process_name"}`);
+      return;
+    }
+    this.remoteListening = hostPort !== EPHEMERAL_HOST_PORT;
+    this.remoteHostPort = this.remoteListening ? hostPort : `${this.#socket.remoteAddress}:${this.#socket.remotePort}`;
+    this.remoteProcessName = processName;
+    if (this.direction === "in") this.#sendInit(FrameType.InitRes, init.id);
+    clearTimeout(this.#initTimer);
+    this.#state = "ready";
+    this.#socket.setTimeout(this.#owner.idleFrameTimeout);
+    this.#owner.onIdentified(this);
+    this.#resolveReady();
+  }
+}

@@ -1,0 +1,39 @@
+// @tchannel/channel: connections, peers, calls and errors, plus the raw arg scheme.
+// Other schemes plug in through `ArgScheme` (@tchannel/json, @tchannel/thrift).
+
+export { TChannel } from "./tchannel.js";
+export type { TChannelOptions } from "./options.js";
+export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, TransportInfo } from "./call-types.js";
+export { Response, type ArgScheme, type Handler, type Request, type SchemeCallOptions, type SchemeClient } from "./scheme.js";
+export { rawScheme } from "./raw-scheme.js";
+export {
+  AlreadyListeningError,
+  BadRequestError,
+  BusyError,
+  CancelledError,
+  ChannelClosedError,
+  DeclinedError,
+  FatalProtocolError,
+  InvalidChecksumError,
+  NetworkError,
+  NoAvailablePeerError,
+  TChannelError,
+  TimeoutError,
+  UnexpectedError,
+  UnhealthyError,
+  errorFromWire,
+  type CallDescription,
+  type RetryCategory,
+} from "./errors.js";
+export {
+  DEFAULT_RETRY_LIMIT,
+  DEFAULT_RETRY_ON,
+  RETRY_CONNECTION_ERROR,
+  RETRY_CONNECTION_ERROR_AND_TIMEOUT,
+  RETRY_NEVER,
+  RETRY_TIMEOUT,
+  shouldRetry,
+  type RetryOn,
+} from "./retry.js";
+export { currentRequestContext, type RequestContext } from "./request-context.js";
+export { EPHEMERAL_HOST_PORT, parseHostPort } from "./host-port.js";

@@ -1,0 +1,83 @@
+import { connect } from "node:net";
+import { Connection, type ConnectionOwner } from "./connection.js";
+import { NetworkError } from "./errors.js";
+import { parseHostPort } from "./host-port.js";
+
+/**
+ * A remote TChannel known by its listening `host:port`. It holds every ready connection to that
+ * address, whichever side opened it (an inbound connection serves outbound calls too), and opens
+ * one when a call needs it. A failed connect is not remembered: the next call tries again.
+ */
+export class Peer {
+  readonly hostPort: string;
+  readonly #owner: ConnectionOwner;
+  readonly #connections: Connection[] = [];
+  #connecting: Connection | undefined;
+
+  constructor(hostPort: string, owner: ConnectionOwner) {
+    parseHostPort(hostPort);
+    this.hostPort = hostPort;
+    this.#owner = owner;
+  }
+
+  /** Calls waiting on this peer's connections. */
+  get pending(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.pendingCount;
+    return n;
+  }
+
+  get isConnected(): boolean {
+    return this.#connections.length > 0;
+  }
+
+  get connections(): readonly Connection[] {
+    return this.#connections;
+  }
+
+  /** A ready connection right now, if there is one (the fast path of every call). */
+  readyConnection(): Connection | undefined {
+    const conns = this.#connections;
+    if (conns.length === 1) return conns[0];
+    let best: Connection | undefined;
+    for (const c of conns) if (best === undefined || c.pendingCount < best.pendingCount) best = c;
+    return best;
+  }
+
+  /** A ready connection, opening one (and waiting for its handshake) if needed. */
+  async connection(): Promise<Connection> {
+    const ready = this.readyConnection();
+    if (ready) return ready;
+    if (!this.#connecting) {
+      const { host, port } = parseHostPort(this.hostPort);
+      const socket = connect({ host, port });
+      this.#connecting = new Connection(socket, "out", this.#owner);
+    }
+    const conn = this.#connecting;
+    try {
+      await conn.ready;
+    } catch (err) {
+      throw err instanceof NetworkError ? new NetworkError(`could not connect: ${err.message}`, { hostPort: this.hostPort }, { cause: err }) : err;
+    } finally {
+      if (this.#connecting === conn) this.#connecting = undefined;
+    }
+    return conn;
+  }
+
+  /** Called by the channel when a connection to this peer completes its handshake. */
+  add(conn: Connection): void {
+    if (!this.#connections.includes(conn)) this.#connections.push(conn);
+  }
+
+  /** Called by the channel when a connection closes. */
+  remove(conn: Connection): void {
+    const i = this.#connections.indexOf(conn);
+    if (i >= 0) this.#connections.splice(i, 1);
+    if (this.#connecting === conn) this.#connecting = undefined;
+  }
+
+  close(): void {
+    for (const c of [...this.#connections]) c.close();
+    this.#connecting?.close();
+  }
+}

@@ -1,0 +1,530 @@
+import { type Server, createServer } from "node:net";
+import { basename } from "node:path";
+import {
+  type AssembledMessage,
+  type CallReqFrame,
+  type CallResFrame,
+  ErrorCode,
+  type HeaderMap,
+  FrameEncodeError,
+  childTracing,
+  encodeCallRes,
+  rootTracing,
+} from "@tchannel/frame";
+import type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions } from "./call-types.js";
+import { Connection, type ConnectionOwner, type PendingCall } from "./connection.js";
+import {
+  AlreadyListeningError,
+  BadRequestError,
+  CancelledError,
+  ChannelClosedError,
+  NetworkError,
+  NoAvailablePeerError,
+  TChannelError,
+  TimeoutError,
+  UnexpectedError,
+} from "./errors.js";
+import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
+import { type ResolvedOptions, type TChannelOptions, TChannelOptionsSchema } from "./options.js";
+import { Peer } from "./peer.js";
+import { choosePeer } from "./peer-selector.js";
+import { rawScheme } from "./raw-scheme.js";
+import { requestContextStorage } from "./request-context.js";
+import { DEFAULT_RETRY_LIMIT, DEFAULT_RETRY_ON, shouldRetry } from "./retry.js";
+import { type ArgScheme, type Handler, Response, type SchemeCallOptions, type SchemeClient } from "./scheme.js";
+
+interface Registration {
+  scheme: string;
+  handler: InboundHandler;
+}
+
+interface InboundState {
+  controller: AbortController;
+  timer: NodeJS.Timeout;
+  done: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A TChannel: serves registered handlers and calls other services (tchannel-python's `TChannel`).
+ * `raw` is attached; other schemes attach through `scheme()` (see @tchannel/json, @tchannel/thrift).
+ */
+export class TChannel {
+  readonly name: string;
+  readonly raw: SchemeClient<Buffer, Buffer>;
+  readonly #options: ResolvedOptions;
+  readonly #processName: string;
+  readonly #peers = new Map<string, Peer>();
+  readonly #knownPeers: Peer[] = [];
+  readonly #handlers = new Map<string, Map<string, Registration>>();
+  readonly #inbound = new Map<Connection, Map<number, InboundState>>();
+  readonly #connections = new Set<Connection>();
+  readonly #owner: ConnectionOwner;
+  #fallback: InboundHandler | undefined;
+  #server: Server | undefined;
+  #listening: Promise<string> | undefined;
+  #hostPort: string | undefined;
+  #closing = false;
+  #inflight = 0;
+  #drained: (() => void) | undefined;
+
+  constructor(options: TChannelOptions) {
+    this.#options = TChannelOptionsSchema.parse(options);
+    this.name = this.#options.name;
+    this.#processName = this.#options.processName ?? `${basename(process.argv[1] ?? "node")}[${process.pid}]`;
+    const channel = this;
+    const opts = this.#options;
+    this.#owner = {
+      get hostPort() {
+        return channel.#hostPort ?? EPHEMERAL_HOST_PORT;
+      },
+      processName: this.#processName,
+      initTimeout: opts.initTimeout,
+      idleFrameTimeout: opts.idleFrameTimeout,
+      maxArgSize: opts.maxArgSize,
+      onIdentified: (conn) => this.#onIdentified(conn),
+      onCallRequest: (conn, message) => this.#onCallRequest(conn, message),
+      onCancel: (conn, id) => this.#onCancel(conn, id),
+      onClosed: (conn) => this.#onClosed(conn),
+    };
+    for (const hostPort of opts.knownPeers) this.#knownPeers.push(this.#peer(hostPort));
+    this.raw = this.scheme(rawScheme);
+  }
+
+  /** The `host:port` this channel listens on, once listening. */
+  get hostPort(): string | undefined {
+    return this.#hostPort;
+  }
+
+  get isListening(): boolean {
+    return this.#hostPort !== undefined;
+  }
+
+  /** Calls waiting for an answer, across every connection. */
+  get pendingCalls(): number {
+    let n = 0;
+    for (const c of this.#connections) n += c.pendingCount;
+    return n;
+  }
+
+  /**
+   * Starts serving. `port` defaults to the `hostPort` option's, else an ephemeral one. Listening
+   * again on the same address is a no-op; another address throws AlreadyListeningError.
+   * Resolves with the `host:port` announced to peers.
+   */
+  async listen(port?: number): Promise<string> {
+    if (this.#closing) throw new ChannelClosedError("listen() on a closed channel");
+    const configured = this.#options.hostPort ? parseHostPort(this.#options.hostPort) : undefined;
+    const host = configured?.host ?? "127.0.0.1";
+    const wanted = port ?? configured?.port ?? 0;
+    if (this.#listening) {
+      const current = await this.#listening;
+      if (wanted !== 0 && parseHostPort(current).port !== wanted) {
+        throw new AlreadyListeningError(`already listening on ${current}, cannot listen on port ${wanted}`);
+      }
+      return current;
+    }
+    this.#listening = new Promise<string>((resolve, reject) => {
+      const server = createServer((socket) => this.#accept(new Connection(socket, "in", this.#owner)));
+      server.once("error", reject);
+      server.listen(wanted, host, () => {
+        server.off("error", reject);
+        const address = server.address();
+        const boundPort = typeof address === "object" && address ? address.port : wanted;
+        const announced = host === "0.0.0.0" || host === "::" ? localIPv4() : host;
+        this.#server = server;
+        this.#hostPort = `${announced}:${boundPort}`;
+        resolve(this.#hostPort);
+      });
+    });
+    this.#listening.catch(() => {
+      this.#listening = undefined;
+    });
+    return this.#listening;
+  }
+
+  /**
+   * Registers a low-level handler for `endpoint` (arg1) of `service` (default: this channel's
+   * name) and scheme. Scheme clients (`raw.register`, `json.register`) build on this.
+   */
+  register(endpoint: string, scheme: string, handler: InboundHandler, options: { service?: string } = {}): void {
+    const service = options.service ?? this.name;
+    let endpoints = this.#handlers.get(service);
+    if (!endpoints) this.#handlers.set(service, (endpoints = new Map()));
+    endpoints.set(endpoint, { scheme, handler });
+  }
+
+  /** Handles calls to endpoints nobody registered (instead of answering BadRequest). */
+  setFallbackHandler(handler: InboundHandler | undefined): void {
+    this.#fallback = handler;
+  }
+
+  /** Binds an arg scheme to this channel: a callable client with `register`. */
+  scheme<Body, Headers>(scheme: ArgScheme<Body, Headers>): SchemeClient<Body, Headers> {
+    const client = ((options: SchemeCallOptions<Body, Headers>) => this.#callWithScheme(scheme, options)) as SchemeClient<Body, Headers>;
+    Object.defineProperty(client, "scheme", { value: scheme });
+    client.register = (endpoint, handler, options) => this.register(endpoint, scheme.name, this.#schemeHandler(scheme, handler), options);
+    return client;
+  }
+
+  /** Adds a peer to choose from for calls without a `hostPort`. */
+  addPeer(hostPort: string): void {
+    const peer = this.#peer(hostPort);
+    if (!this.#knownPeers.includes(peer)) this.#knownPeers.push(peer);
+  }
+
+  /** Pings a peer over a (new or existing) connection; resolves with the round trip in ms. */
+  async ping(hostPort: string, timeout = 1000): Promise<number> {
+    const conn = await this.#peer(hostPort).connection();
+    return conn.ping(timeout);
+  }
+
+  /**
+   * A low-level call: `arg1` (the endpoint), `arg2`, `arg3` as bytes, with retries, TTL and
+   * cancellation. Protocol errors reject with TChannelError subclasses; an application error
+   * resolves with `ok: false`.
+   */
+  async call(options: RawCallOptions): Promise<CallResult> {
+    if (this.#closing) throw new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) });
+    const context = requestContextStorage.getStore();
+    const started = performance.now();
+    let deadline = started + (options.timeout ?? this.#options.timeout);
+    // Inside a handler, the inbound call's deadline bounds ours (spec §12).
+    if (context !== undefined && context.deadline < deadline) deadline = context.deadline;
+    const arg1 = typeof options.arg1 === "string" ? Buffer.from(options.arg1) : options.arg1;
+    const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
+    const retryOn = options.retryOn ?? DEFAULT_RETRY_ON;
+    const retryLimit = options.retryLimit ?? DEFAULT_RETRY_LIMIT;
+    const headers: HeaderMap = { as: options.scheme, cn: options.callerName ?? this.name, re: retryOn };
+    if (options.shardKey !== undefined) headers.sk = options.shardKey;
+    if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
+    if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
+    const tracing = context ? childTracing(context.tracing) : rootTracing();
+    const candidates = options.hostPort !== undefined ? [this.#peer(options.hostPort)] : this.#knownPeers;
+    const tried = new Set<Peer>();
+    for (let attempt = 0; ; attempt++) {
+      let peer = choosePeer(candidates, tried);
+      // With every candidate tried, a retry goes back to the least busy one.
+      if (peer === undefined && attempt > 0) peer = choosePeer(candidates, undefined);
+      if (peer === undefined) {
+        throw new NoAvailablePeerError("no peer available: pass hostPort or knownPeers", { service: options.service, endpoint });
+      }
+      tried.add(peer);
+      const remaining = Math.floor(deadline - performance.now());
+      const call = { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining };
+      if (remaining < 1) throw new TimeoutError(`request timed out after ${Math.round(performance.now() - started)}ms`, call);
+      try {
+        return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
+      } catch (err) {
+        if (!(err instanceof TChannelError)) throw err;
+        err.describe(call);
+        if (attempt >= retryLimit || options.signal?.aborted || !shouldRetry(err, retryOn)) throw err;
+      }
+    }
+  }
+
+  /** One attempt on one peer: the TTL on the wire is the time left for the whole call (spec §12). */
+  async #attempt(peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+    const conn = peer.readyConnection() ?? (await this.#connect(peer, deadline));
+    const ttlNow = Math.max(1, Math.floor(deadline - performance.now()));
+    return new Promise<CallResult>((resolve, reject) => {
+      const signal = options.signal;
+      let id = 0;
+      const finish = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const pending: PendingCall = {
+        onResponse(frame: CallResFrame, args: [Buffer, Buffer, Buffer]) {
+          finish();
+          resolve({ ok: frame.code === 0, code: frame.code, arg2: args[1], arg3: args[2], headers: frame.headers, hostPort: peer.hostPort });
+        },
+        onError(error: TChannelError) {
+          finish();
+          reject(error);
+        },
+      };
+      const timer = setTimeout(() => {
+        conn.abandon(id);
+        signal?.removeEventListener("abort", onAbort);
+        reject(new TimeoutError(`request timed out after ${ttl}ms`));
+      }, ttlNow);
+      const onAbort = () => {
+        finish();
+        conn.cancel(id, "request cancelled by the caller");
+        reject(new CancelledError("request cancelled by the caller", {}, { cause: signal?.reason }));
+      };
+      if (signal?.aborted) {
+        clearTimeout(timer);
+        reject(new CancelledError("request cancelled by the caller", {}, { cause: signal.reason }));
+        return;
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+      try {
+        id = conn.sendCall(
+          {
+            ttl: ttlNow,
+            tracing,
+            service: options.service,
+            headers,
+            checksumType: options.checksumType ?? this.#options.checksumType,
+            args: [arg1, options.arg2 ?? EMPTY, options.arg3 ?? EMPTY],
+          },
+          pending,
+        );
+      } catch (err) {
+        finish();
+        // The call cannot be written as given (e.g. arg1 over 16 KiB): the caller's mistake.
+        reject(err instanceof FrameEncodeError ? new BadRequestError(err.message, {}, { cause: err }) : err);
+      }
+    });
+  }
+
+  async #connect(peer: Peer, deadline: number): Promise<Connection> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError("timed out connecting")), Math.max(1, deadline - performance.now()));
+    });
+    try {
+      return await Promise.race([peer.connection(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Promise<Response<Body, Headers>> {
+    let arg2: Uint8Array;
+    let arg3: Uint8Array;
+    try {
+      arg2 = scheme.encodeHeaders(options.headers);
+      arg3 = scheme.encodeBody(options.body);
+    } catch (err) {
+      throw new BadRequestError(`cannot encode the ${scheme.name} request: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint }, { cause: err });
+    }
+    const result = await this.call({ ...options, scheme: scheme.name, arg1: options.endpoint, arg2, arg3 });
+    let body: Body;
+    let headers: Headers;
+    try {
+      headers = scheme.decodeHeaders(result.arg2);
+      body = scheme.decodeBody(result.arg3);
+    } catch (err) {
+      throw new UnexpectedError(`cannot decode the ${scheme.name} response: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint, hostPort: result.hostPort }, { cause: err });
+    }
+    const response = new Response<Body, Headers>(body, headers, { status: result.code });
+    response.transport = { headers: result.headers, scheme: result.headers.as, hostPort: result.hostPort };
+    return response;
+  }
+
+  #schemeHandler<Body, Headers>(scheme: ArgScheme<Body, Headers>, handler: Handler<Body, Headers>): InboundHandler {
+    return async (call: InboundCall): Promise<OutboundReply> => {
+      let body: Body;
+      let headers: Headers;
+      try {
+        headers = scheme.decodeHeaders(call.arg2);
+        body = scheme.decodeBody(call.arg3);
+      } catch (err) {
+        throw new BadRequestError(`cannot decode the ${scheme.name} request: ${(err as Error).message}`);
+      }
+      const result = await handler({
+        body,
+        headers,
+        endpoint: call.endpoint,
+        service: call.service,
+        transport: call.transport,
+        signal: call.signal,
+        deadline: call.deadline,
+      });
+      const response = result instanceof Response ? result : new Response<Body, Headers>(result as Body);
+      return { ok: response.status === 0, arg2: scheme.encodeHeaders(response.headers), arg3: scheme.encodeBody(response.body) };
+    };
+  }
+
+  // ---- inbound ----------------------------------------------------------------------------
+
+  #accept(conn: Connection): void {
+    if (this.#closing) {
+      conn.close();
+      return;
+    }
+    this.#connections.add(conn);
+  }
+
+  #onIdentified(conn: Connection): void {
+    this.#connections.add(conn);
+    // A peer that listens can be called back over this connection, whoever opened it.
+    if (conn.remoteListening) this.#peer(conn.remoteHostPort).add(conn);
+  }
+
+  #onClosed(conn: Connection): void {
+    this.#connections.delete(conn);
+    this.#peers.get(conn.remoteHostPort)?.remove(conn);
+    const inbound = this.#inbound.get(conn);
+    if (inbound) {
+      for (const state of inbound.values()) this.#finishInbound(state, "connection closed");
+      this.#inbound.delete(conn);
+    }
+  }
+
+  #onCancel(conn: Connection, id: number): void {
+    const state = this.#inbound.get(conn)?.get(id);
+    if (!state || state.done) return;
+    this.#inbound.get(conn)!.delete(id);
+    this.#finishInbound(state, "cancelled by the caller");
+  }
+
+  #finishInbound(state: InboundState, reason: string): void {
+    if (state.done) return;
+    state.done = true;
+    clearTimeout(state.timer);
+    state.controller.abort(new CancelledError(reason));
+    this.#inflight--;
+    if (this.#inflight === 0) this.#drained?.();
+  }
+
+  #onCallRequest(conn: Connection, message: AssembledMessage<CallReqFrame>): void {
+    const frame = message.frame;
+    const id = frame.id;
+    const tracing = frame.tracing;
+    const endpoint = message.args[0].toString("utf8");
+    const headers = frame.headers;
+    const scheme = headers.as;
+    const callerName = headers.cn;
+    if (scheme === undefined) {
+      conn.sendError(id, ErrorCode.BadRequest, tracing, 'Expected incoming call request to have "as" header set');
+      return;
+    }
+    if (callerName === undefined) {
+      conn.sendError(id, ErrorCode.BadRequest, tracing, 'Expected incoming call request to have "cn" header set');
+      return;
+    }
+    if (this.#closing) {
+      conn.sendError(id, ErrorCode.Declined, tracing, `closed channel: ${this.name} is shutting down`);
+      return;
+    }
+    const registration = this.#handlers.get(frame.service)?.get(endpoint);
+    let handler: InboundHandler;
+    if (registration !== undefined) {
+      if (registration.scheme !== scheme) {
+        conn.sendError(id, ErrorCode.BadRequest, tracing, `Server expected a '${registration.scheme}' but request is '${scheme}' (endpoint ${JSON.stringify(endpoint)})`);
+        return;
+      }
+      handler = registration.handler;
+    } else if (this.#fallback !== undefined) {
+      handler = this.#fallback;
+    } else {
+      conn.sendError(id, ErrorCode.BadRequest, tracing, `no such endpoint service=${JSON.stringify(frame.service)} endpoint=${JSON.stringify(endpoint)}`);
+      return;
+    }
+
+    let inbound = this.#inbound.get(conn);
+    if (!inbound) this.#inbound.set(conn, (inbound = new Map()));
+    const calls = inbound;
+    const started = performance.now();
+    const deadline = started + frame.ttl;
+    const controller = new AbortController();
+    const state: InboundState = { controller, done: false, timer: undefined as unknown as NodeJS.Timeout };
+    state.timer = setTimeout(() => {
+      if (state.done) return;
+      calls.delete(id);
+      conn.sendError(id, ErrorCode.Timeout, tracing, `request timed out after ${Math.round(performance.now() - started)}ms (limit was ${frame.ttl}ms)`);
+      this.#finishInbound(state, "timed out");
+    }, frame.ttl);
+    calls.set(id, state);
+    this.#inflight++;
+
+    const call: InboundCall = {
+      service: frame.service,
+      endpoint,
+      arg2: message.args[1],
+      arg3: message.args[2],
+      transport: {
+        callerName,
+        scheme,
+        ttl: frame.ttl,
+        flags: frame.flags,
+        shardKey: headers.sk,
+        routingDelegate: headers.rd,
+        retryFlags: headers.re,
+        headers,
+      },
+      signal: controller.signal,
+      deadline,
+      tracing,
+      remoteHostPort: conn.remoteHostPort,
+    };
+    const context = { tracing, deadline, service: frame.service, endpoint };
+    const settle = (reply: OutboundReply | undefined, error: unknown) => {
+      if (state.done) return; // timed out or cancelled: the answer was given already
+      calls.delete(id);
+      this.#finishInbound(state, "completed");
+      if (error === undefined) {
+        try {
+          conn.write(
+            encodeCallRes({
+              id,
+              code: reply!.ok ? 0 : 1,
+              tracing,
+              headers: { as: scheme },
+              // A response uses the request's checksum type (spec §6).
+              checksumType: frame.checksumType,
+              args: [EMPTY, reply!.arg2, reply!.arg3],
+            }),
+          );
+          return;
+        } catch (err) {
+          error = err;
+        }
+      }
+      if (error instanceof TChannelError && error.wireCode !== undefined) {
+        conn.sendError(id, error.wireCode, tracing, error.message);
+      } else {
+        const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        conn.sendError(id, ErrorCode.Unexpected, tracing, `unexpected error in handler for ${JSON.stringify(endpoint)}: ${text}`);
+      }
+    };
+    requestContextStorage.run(context, () => {
+      let result: OutboundReply | Promise<OutboundReply>;
+      try {
+        result = handler(call);
+      } catch (err) {
+        settle(undefined, err);
+        return;
+      }
+      if (result instanceof Promise) result.then((r) => settle(r, undefined), (err) => settle(undefined, err ?? new Error("handler rejected")));
+      else settle(result, undefined);
+    });
+  }
+
+  #peer(hostPort: string): Peer {
+    let peer = this.#peers.get(hostPort);
+    if (!peer) this.#peers.set(hostPort, (peer = new Peer(hostPort, this.#owner)));
+    return peer;
+  }
+
+  /**
+   * Graceful close: stop accepting connections, decline new calls, let inbound calls in progress
+   * finish (up to `drainTimeout`), then close every connection. Calls still waiting for answers
+   * fail with NetworkError. Safe to call twice.
+   */
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    const server = this.#server;
+    const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#options.drainTimeout);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    for (const conn of [...this.#connections]) conn.close(new NetworkError("channel closed"));
+    for (const peer of this.#peers.values()) peer.close();
+    await serverClosed;
+    this.#hostPort = undefined;
+  }
+}
+
