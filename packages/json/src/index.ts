@@ -1,0 +1,1 @@
+export { jsonClient, jsonScheme, type JsonHeaders } from "./json-scheme.js";

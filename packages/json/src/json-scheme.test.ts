@@ -1,0 +1,84 @@
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { BadRequestError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
+import { jsonClient, jsonScheme } from "./json-scheme.js";
+
+const open: TChannel[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+async function server() {
+  const ch = new TChannel({ name: "jsonsvc" });
+  open.push(ch);
+  const json = jsonClient(ch);
+  json.register("add", (req) => {
+    const body = req.body as { a: number; b: number };
+    return new Response({ sum: body.a + body.b }, { ...req.headers, echoed: "yes" });
+  });
+  json.register("fail", () => new Response({ type: "bad", message: "nope" }, {}, { status: 1 }));
+  json.register("nothing", () => undefined);
+  const hostPort = await ch.listen();
+  return hostPort;
+}
+
+function client() {
+  const ch = new TChannel({ name: "json-client" });
+  open.push(ch);
+  return jsonClient(ch);
+}
+
+describe("json scheme (spec §15.2)", () => {
+  it("calls and answers with JSON headers and bodies", async () => {
+    const hostPort = await server();
+    const res = await client()({ service: "jsonsvc", endpoint: "add", body: { a: 1, b: 2 }, headers: { k: "v" }, hostPort });
+    expect(res.body).toEqual({ sum: 3 });
+    expect({ ...res.headers }).toEqual({ k: "v", echoed: "yes" });
+    expect(res.status).toBe(0);
+    expect(res.transport.headers.as).toBe("json");
+  });
+
+  it("returns application errors with status 1 and the error body", async () => {
+    const hostPort = await server();
+    const res = await client()({ service: "jsonsvc", endpoint: "fail", hostPort });
+    expect(res.status).toBe(1);
+    expect(res.ok).toBe(false);
+    expect(res.body).toEqual({ type: "bad", message: "nope" });
+  });
+
+  it("writes null for an undefined body", async () => {
+    const hostPort = await server();
+    expect((await client()({ service: "jsonsvc", endpoint: "nothing", hostPort })).body).toBeNull();
+  });
+
+  it("answers undecodable JSON with BadRequest", async () => {
+    const hostPort = await server();
+    const ch = new TChannel({ name: "raw-client" });
+    open.push(ch);
+    const err = await ch.call({ service: "jsonsvc", scheme: "json", arg1: "add", arg2: Buffer.from("{}"), arg3: Buffer.from("{not json"), hostPort }).catch((e) => e);
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(err.message).toContain("cannot decode the json request");
+  });
+
+  it("refuses bodies and headers that are not JSON before sending", async () => {
+    const hostPort = await server();
+    const json = client();
+    await expect(json({ service: "jsonsvc", endpoint: "add", body: () => 1, hostPort })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(json({ service: "jsonsvc", endpoint: "add", headers: { n: 1 as unknown as string }, hostPort })).rejects.toBeInstanceOf(BadRequestError);
+  });
+
+  it("reads empty args as no value, and rejects non-object headers", () => {
+    expect(jsonScheme.decodeBody(Buffer.alloc(0))).toBeNull();
+    expect(jsonScheme.decodeHeaders(Buffer.alloc(0))).toEqual({});
+    expect(jsonScheme.decodeHeaders(Buffer.from("null"))).toEqual({});
+    expect(() => jsonScheme.decodeHeaders(Buffer.from("[1]"))).toThrow("must be an object");
+    expect(() => jsonScheme.decodeHeaders(Buffer.from('{"a":1}'))).toThrow("is not a string");
+  });
+
+  it("gives the caller UnexpectedError when a response is not JSON", async () => {
+    const ch = new TChannel({ name: "liar" });
+    open.push(ch);
+    ch.register("add", "json", () => ({ ok: true, arg2: Buffer.from("{}"), arg3: Buffer.from("<html>") }));
+    const hostPort = await ch.listen();
+    await expect(client()({ service: "liar", endpoint: "add", hostPort })).rejects.toBeInstanceOf(UnexpectedError);
+  });
+});
