@@ -1,0 +1,218 @@
+import { afterEach, describe, expect, it } from "@jest/globals";
+import { type Socket, connect } from "node:net";
+import { ChecksumType, EMPTY_TRACING, ErrorCode, type Frame, FrameDecoder, FrameType, NULL_ID, encodeCallReq, encodeFrame } from "@tchannel/frame";
+import { TChannel } from "./tchannel.js";
+
+// Hand-built frames against a live server (spec §14.4, known-hazards.md): each gets the
+// protocol's answer, and the server keeps serving everyone else.
+
+const open: TChannel[] = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.destroy();
+  await Promise.all(open.splice(0).map((c) => c.close()));
+});
+
+async function server(options: { idleFrameTimeout?: number; initTimeout?: number } = {}): Promise<{ ch: TChannel; hostPort: string }> {
+  const ch = new TChannel({ name: "server", ...options });
+  open.push(ch);
+  ch.raw.register("echo", (req) => req.body);
+  return { ch, hostPort: await ch.listen() };
+}
+
+/** A raw TCP peer that records decoded frames and whether the server closed the connection. */
+async function probe(hostPort: string) {
+  const [host, port] = hostPort.split(":");
+  const socket = connect({ host: host!, port: Number(port) });
+  sockets.push(socket);
+  await new Promise((r) => socket.once("connect", r));
+  const decoder = new FrameDecoder();
+  const frames: Frame[] = [];
+  const waiters: Array<() => void> = [];
+  let closed = false;
+  socket.on("data", (d) => {
+    frames.push(...decoder.push(d));
+    for (const w of waiters.splice(0)) w();
+  });
+  socket.on("close", () => {
+    closed = true;
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = async (cond: () => boolean, ms = 2000) => {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`timed out; frames: ${JSON.stringify(frames.map((f) => f.type))}, closed: ${closed}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 20);
+      });
+    }
+  };
+  return {
+    socket,
+    frames,
+    get closed() {
+      return closed;
+    },
+    send: (b: Buffer) => socket.write(b),
+    until,
+    async handshake() {
+      socket.write(encodeFrame({ type: FrameType.InitReq, id: 1, version: 2, headers: { host_port: "0.0.0.0:0", process_name: "probe" } }));
+      await until(() => frames.some((f) => f.type === FrameType.InitRes));
+    },
+  };
+}
+
+function callReq(id: number, over: { ttl?: number; endpoint?: string; headers?: Record<string, string> } = {}): Buffer {
+  return encodeCallReq({
+    id,
+    ttl: over.ttl ?? 1000,
+    tracing: EMPTY_TRACING,
+    service: "server",
+    headers: over.headers ?? { cn: "probe", as: "raw" },
+    checksumType: ChecksumType.Crc32C,
+    args: [Buffer.from(over.endpoint ?? "echo"), Buffer.alloc(0), Buffer.from("hi")],
+  });
+}
+
+async function stillServes(hostPort: string): Promise<void> {
+  const client = new TChannel({ name: "client" });
+  open.push(client);
+  const res = await client.raw({ service: "server", endpoint: "echo", body: Buffer.from("ok"), hostPort });
+  expect(res.body.toString()).toBe("ok");
+}
+
+describe("a server under bad input", () => {
+  it("answers init with its host_port, process name and version 2, echoing the id", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    await p.handshake();
+    const res = p.frames[0] as Extract<Frame, { type: 0x02 }>;
+    expect(res).toMatchObject({ type: FrameType.InitRes, id: 1, version: 2 });
+    expect(res.headers.host_port).toBe(hostPort);
+    expect(res.headers.process_name).toMatch(/\[\d+\]$/);
+  });
+
+  it("serves a hand-built call and answers a ping with the same id", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    await p.handshake();
+    p.send(callReq(5));
+    p.send(encodeFrame({ type: FrameType.PingReq, id: 33 }));
+    await p.until(() => p.frames.length >= 3);
+    expect(p.frames.find((f) => f.type === FrameType.CallRes)).toMatchObject({ id: 5, code: 0, checksumType: ChecksumType.Crc32C });
+    expect(p.frames.find((f) => f.type === FrameType.PingRes)).toMatchObject({ id: 33 });
+  });
+
+  it("closes a connection whose first frame is not init req (call before init, or an error frame with an unknown code)", async () => {
+    const { hostPort } = await server();
+    const a = await probe(hostPort);
+    a.send(callReq(5));
+    await a.until(() => a.closed);
+    const b = await probe(hostPort);
+    b.send(encodeFrame({ type: FrameType.Error, id: 1, code: 0x42, tracing: EMPTY_TRACING, message: "x" }));
+    await b.until(() => b.closed);
+    expect(b.frames.at(-1)).toMatchObject({ type: FrameType.Error, code: ErrorCode.FatalProtocol, id: NULL_ID });
+    await stillServes(hostPort);
+  });
+
+  it("rejects an init req without host_port", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    p.send(encodeFrame({ type: FrameType.InitReq, id: 1, version: 2, headers: { process_name: "probe" } }));
+    await p.until(() => p.closed);
+    expect(p.frames[0]).toMatchObject({ type: FrameType.Error, code: ErrorCode.FatalProtocol });
+  });
+
+  it("answers ttl 0, duplicate headers, a missing 'as' and an orphan continue with BadRequest for that id, and goes on", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    await p.handshake();
+    const ttl0 = callReq(5);
+    ttl0.writeUInt32BE(0, 17);
+    p.send(ttl0);
+    const dup = callReq(6, { headers: { cn: "probe", as: "raw" } });
+    dup.write("cn", dup.indexOf("as"), "latin1");
+    p.send(dup);
+    p.send(callReq(7, { headers: { cn: "probe" } }));
+    p.send(encodeFrame({ type: FrameType.CallReqContinue, id: 8, flags: 0, checksumType: 0, args: [Buffer.from("x")] }));
+    p.send(callReq(9));
+    await p.until(() => p.frames.length >= 6);
+    const byId = new Map(p.frames.map((f) => [f.id, f]));
+    for (const id of [5, 6, 7, 8]) expect(byId.get(id)).toMatchObject({ type: FrameType.Error, code: ErrorCode.BadRequest });
+    expect(byId.get(9)).toMatchObject({ type: FrameType.CallRes, code: 0 });
+    expect(p.closed).toBe(false);
+  });
+
+  it("answers a checksum mismatch with BadRequest", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    await p.handshake();
+    const bad = callReq(5);
+    bad[bad.length - 1] ^= 0xff; // corrupt arg3, keep the checksum
+    p.send(bad);
+    await p.until(() => p.frames.length >= 2);
+    const err = p.frames[1] as Extract<Frame, { type: 0xff }>;
+    expect(err).toMatchObject({ type: FrameType.Error, id: 5, code: ErrorCode.BadRequest });
+    expect(err.message).toContain("checksum");
+  });
+
+  it("sends a fatal error and closes on an unknown frame type or a bad frame size", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    await p.handshake();
+    const unknown = encodeFrame({ type: FrameType.PingReq, id: 3 });
+    unknown[2] = 0x42;
+    p.send(unknown);
+    await p.until(() => p.closed);
+    expect(p.frames.at(-1)).toMatchObject({ type: FrameType.Error, code: ErrorCode.FatalProtocol, id: NULL_ID });
+    const q = await probe(hostPort);
+    await q.handshake();
+    q.send(Buffer.from([0, 3, 0, 0]));
+    await q.until(() => q.closed);
+    expect(q.frames.at(-1)).toMatchObject({ type: FrameType.Error, code: ErrorCode.FatalProtocol });
+    await stillServes(hostPort);
+  });
+
+  it("closes a connection that leaves a frame half-sent (known-hazards #4), and one that never sends init", async () => {
+    const { hostPort } = await server({ idleFrameTimeout: 200, initTimeout: 200 });
+    const p = await probe(hostPort);
+    await p.handshake();
+    p.send(callReq(5).subarray(0, 20));
+    await p.until(() => p.closed, 3000);
+    const q = await probe(hostPort);
+    await q.until(() => q.closed, 3000);
+    await stillServes(hostPort);
+  });
+
+  it("ignores a cancel or claim for an unknown id and a late call res", async () => {
+    const { hostPort } = await server();
+    const p = await probe(hostPort);
+    await p.handshake();
+    p.send(encodeFrame({ type: FrameType.Cancel, id: 77, ttl: 0, tracing: EMPTY_TRACING, why: "x" }));
+    p.send(encodeFrame({ type: FrameType.Claim, id: 78, ttl: 0, tracing: EMPTY_TRACING }));
+    p.send(encodeFrame({ type: FrameType.CallRes, id: 79, flags: 0, code: 0, tracing: EMPTY_TRACING, headers: { as: "raw" }, checksumType: 0, args: [Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0)] }));
+    p.send(callReq(5));
+    await p.until(() => p.frames.some((f) => f.id === 5));
+    expect(p.closed).toBe(false);
+  });
+});
+
+describe("a client under bad input", () => {
+  it("fails the call with a typed error when the server answers garbage, and survives", async () => {
+    const net = await import("node:net");
+    const evil = net.createServer((s) => {
+      s.once("data", () => {
+        s.write(encodeFrame({ type: FrameType.InitRes, id: 1, version: 2, headers: { host_port: "127.0.0.1:1", process_name: "evil" } }));
+        s.once("data", () => s.write(Buffer.from([0, 20, 0x42, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4])));
+      });
+    });
+    await new Promise<void>((r) => evil.listen(0, "127.0.0.1", () => r()));
+    const port = (evil.address() as { port: number }).port;
+    const client = new TChannel({ name: "client" });
+    open.push(client);
+    const err = await client.raw({ service: "s", endpoint: "e", hostPort: `127.0.0.1:${port}`, retryLimit: 0 }).catch((e) => e);
+    expect(err.code).toBe("TCHANNEL_FATAL");
+    evil.close();
+  });
+});
