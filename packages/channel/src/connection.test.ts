@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { type Socket, connect } from "node:net";
-import { ChecksumType, EMPTY_TRACING, ErrorCode, type Frame, FrameDecoder, FrameType, NULL_ID, encodeCallReq, encodeFrame } from "@tchannel/frame";
+import { ChecksumType, EMPTY_TRACING, ErrorCode, type ErrorFrame, type Frame, FrameDecoder, FrameType, type InitFrame, NULL_ID, encodeCallReq, encodeFrame } from "@tchannel/frame";
 import { TChannel } from "./tchannel.js";
 
 // Hand-built frames against a live server (spec §14.4, known-hazards.md): each gets the
@@ -87,7 +87,7 @@ describe("a server under bad input", () => {
     const { hostPort } = await server();
     const p = await probe(hostPort);
     await p.handshake();
-    const res = p.frames[0] as Extract<Frame, { type: 0x02 }>;
+    const res = p.frames[0] as InitFrame;
     expect(res).toMatchObject({ type: FrameType.InitRes, id: 1, version: 2 });
     expect(res.headers.host_port).toBe(hostPort);
     expect(res.headers.process_name).toMatch(/\[\d+\]$/);
@@ -149,10 +149,10 @@ describe("a server under bad input", () => {
     const p = await probe(hostPort);
     await p.handshake();
     const bad = callReq(5);
-    bad[bad.length - 1] ^= 0xff; // corrupt arg3, keep the checksum
+    bad[bad.length - 1] = bad[bad.length - 1]! ^ 0xff; // corrupt arg3, keep the checksum
     p.send(bad);
     await p.until(() => p.frames.length >= 2);
-    const err = p.frames[1] as Extract<Frame, { type: 0xff }>;
+    const err = p.frames[1] as ErrorFrame;
     expect(err).toMatchObject({ type: FrameType.Error, id: 5, code: ErrorCode.BadRequest });
     expect(err.message).toContain("checksum");
   });
