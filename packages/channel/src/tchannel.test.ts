@@ -240,6 +240,37 @@ describe("TChannel raw calls", () => {
     await expect(server.raw({ service: "x", endpoint: "y", hostPort })).rejects.toBeInstanceOf(ChannelClosedError);
   });
 
+  it("keeps 64 concurrent 256 KiB calls flowing without errors (backpressure, known-hazards #5)", async () => {
+    const { hostPort } = await echoServer();
+    const client = channel("client");
+    const body = Buffer.alloc(256 * 1024, 7);
+    const results = await Promise.all(Array.from({ length: 64 }, () => client.raw({ service: "server", endpoint: "echo", body, hostPort, retryOn: "n" })));
+    for (const r of results) expect(r.body.equals(body)).toBe(true);
+  });
+
+  it("times out a handshake the peer never answers", async () => {
+    const net = await import("node:net");
+    const silent = net.createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", () => r()));
+    const hostPort = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const err = await channel("client", { initTimeout: 100 }).raw({ service: "s", endpoint: "e", hostPort, timeout: 2000, retryLimit: 0 }).catch((e) => e);
+    expect(err).toBeInstanceOf(TimeoutError);
+    silent.close();
+  });
+
+  it("reconnects to a peer that comes back after a failure", async () => {
+    const probe = channel("probe");
+    const hostPort = await probe.listen();
+    await probe.close();
+    const client = channel("client");
+    await expect(client.raw({ service: "server", endpoint: "echo", hostPort, retryLimit: 0 })).rejects.toBeInstanceOf(NetworkError);
+    const server = channel("server");
+    server.raw.register("echo", (req) => req.body);
+    await server.listen(Number(hostPort.split(":")[1]));
+    const res = await client.raw({ service: "server", endpoint: "echo", body: Buffer.from("back"), hostPort });
+    expect(res.body.toString()).toBe("back");
+  });
+
   it("validates its options with clear errors", () => {
     expect(() => new TChannel({ name: "" })).toThrow();
     expect(() => new TChannel({ name: "a", knownPeers: ["nohostport"] })).toThrow("expected host:port");
