@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+'use strict';
+// A tchannel-node 4.0.1 server used as the reference peer in interop tests.
+//
+//   node node-server.js [--service NAME]... [--port 0] [--host 127.0.0.1] [--verbose]
+//
+// Prints exactly one line `LISTENING <host:port>` on stdout once it accepts connections,
+// then serves until SIGTERM/SIGINT, closes the channel and exits 0. Everything else
+// (tchannel-node's log, with --verbose also info/debug) goes to stderr.
+//
+// Endpoints registered on every --service (default "node-server"):
+//   raw  echo       -> ok, arg2/arg3 unchanged
+//   raw  slow       -> waits parseInt(arg3) ms, then echoes (callers test their timeouts)
+//   raw  app-error  -> not-ok call res (code 0x01), arg2 "err-head", arg3 "err-body"
+//   raw  error      -> error frame: arg2 = code name (Timeout, Cancelled, Busy, Declined,
+//                      UnexpectedError, BadRequest, NetworkError, Unhealthy, ProtocolError),
+//                      arg3 = message
+//   raw  inspect    -> ok, arg3 = JSON of what the server saw: service, endpoint, transport
+//                      headers, checksum type, ttl, tracing, arg2/arg3 lengths + sha256
+//   json add        -> body {a,b} -> {sum: a+b}; application headers echoed back
+//   json fail       -> not-ok, body {type: "bad", message: "nope"}
+//   json echo       -> ok, head and body echoed
+// Checksums: tchannel-node verifies any checksum type (0 none, 1 crc32, 2 farmhash32,
+// 3 crc32c) and answers with the request's type; nothing to configure.
+
+var crypto = require('crypto');
+var TChannel = require('tchannel');
+var TChannelJSON = require('tchannel/as/json');
+
+function parseArgs(argv) {
+    var opts = {services: [], port: 0, host: '127.0.0.1', verbose: false};
+    for (var i = 0; i < argv.length; i++) {
+        var a = argv[i];
+        var eq = a.indexOf('=');
+        var key = eq > 0 ? a.slice(0, eq) : a;
+        var inlineVal = eq > 0 ? a.slice(eq + 1) : null;
+        var next = function next() {
+            if (inlineVal !== null) return inlineVal;
+            if (i + 1 >= argv.length) usage('missing value for ' + key);
+            return argv[++i];
+        };
+        switch (key) {
+            case '--service': opts.services.push(next()); break;
+            case '--port': opts.port = Number(next()); break;
+            case '--host': opts.host = next(); break;
+            case '--verbose': opts.verbose = true; break;
+            case '--help': case '-h': usage(null); break;
+            default: usage('unknown argument ' + a);
+        }
+    }
+    if (opts.services.length === 0) opts.services.push('node-server');
+    if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
+    return opts;
+}
+
+function usage(problem) {
+    if (problem) process.stderr.write('node-server: ' + problem + '\n');
+    process.stderr.write('usage: node-server.js [--service NAME]... [--port 0] [--host 127.0.0.1] [--verbose]\n');
+    process.exit(problem ? 2 : 0);
+}
+
+function makeLogger(verbose) {
+    function write(level) {
+        return function log(msg, info) {
+            var line;
+            try {
+                line = JSON.stringify({level: level, msg: msg, info: info});
+            } catch (e) {
+                line = JSON.stringify({level: level, msg: msg, info: String(info)});
+            }
+            process.stderr.write('node-server ' + line + '\n');
+        };
+    }
+    function noop() {}
+    return {
+        debug: verbose ? write('debug') : noop,
+        info: verbose ? write('info') : noop,
+        warn: write('warn'),
+        error: write('error'),
+        fatal: write('fatal')
+    };
+}
+
+function sha256(buf) {
+    return crypto.createHash('sha256').update(buf).digest('hex');
+}
+
+function registerEndpoints(sub, json) {
+    // tchannel-node dispatches on arg1 only, so raw `echo` and json `echo` share one
+    // endpoint that looks at the `as` transport header (json -> as/json's handler).
+    var jsonEcho = captureJSONHandler(json, sub, 'echo', function jsonEcho(ctx, req, head, body, cb) {
+        cb(null, {ok: true, head: head, body: body});
+    });
+    sub.register('echo', function echo(req, res, arg2, arg3) {
+        if (req.headers.as === 'json') {
+            jsonEcho(req, res, arg2, arg3);
+            return;
+        }
+        res.headers.as = req.headers.as || 'raw';
+        res.sendOk(arg2, arg3);
+    });
+
+    sub.register('slow', function slow(req, res, arg2, arg3) {
+        var ms = parseInt(String(arg3), 10);
+        if (!(ms >= 0)) ms = 0;
+        setTimeout(function later() {
+            // The request may have timed out on this side already; tchannel-node then
+            // refuses to send (logged at warn level), which is fine.
+            res.headers.as = 'raw';
+            res.sendOk(arg2, arg3);
+        }, ms);
+    });
+
+    sub.register('app-error', function appError(req, res) {
+        res.headers.as = 'raw';
+        res.sendNotOk('err-head', 'err-body');
+    });
+
+    sub.register('error', function errorFrame(req, res, arg2, arg3) {
+        res.sendError(String(arg2) || 'UnexpectedError', String(arg3));
+    });
+
+    sub.register('inspect', function inspect(req, res, arg2, arg3) {
+        var tracing = req.tracing || {};
+        // tchannel-node keeps ids as [hi32, lo32] pairs.
+        function hex(id) {
+            if (!id) return null;
+            if (Buffer.isBuffer(id)) return id.toString('hex');
+            return id.map(function h(n) { return ('00000000' + (n >>> 0).toString(16)).slice(-8); }).join('');
+        }
+        var seen = {
+            serviceName: req.serviceName,
+            endpoint: req.endpoint,
+            headers: req.headers,
+            checksumType: req.checksum ? req.checksum.type : null,
+            ttl: req.timeout,
+            tracing: {
+                spanid: hex(tracing.spanid),
+                parentid: hex(tracing.parentid),
+                traceid: hex(tracing.traceid),
+                flags: tracing.flags
+            },
+            remoteName: req.connection ? req.connection.remoteName : null,
+            arg2: {length: arg2.length, sha256: sha256(arg2)},
+            arg3: {length: arg3.length, sha256: sha256(arg3)}
+        };
+        res.headers.as = 'raw';
+        res.sendOk(arg2, JSON.stringify(seen));
+    });
+
+    json.register(sub, 'add', {}, function add(ctx, req, head, body, cb) {
+        var a = body && body.a;
+        var b = body && body.b;
+        if (typeof a !== 'number' || typeof b !== 'number') {
+            cb(null, {ok: false, head: head, body: {type: 'bad-args', message: 'a and b must be numbers'}});
+            return;
+        }
+        cb(null, {ok: true, head: head, body: {sum: a + b}});
+    });
+
+    json.register(sub, 'fail', {}, function fail(ctx, req, head, body, cb) {
+        // What tchannel-node's as/json sends for an application error: the error object is
+        // JSON-stringified into arg3 of a not-ok (code 0x01) call res.
+        cb(null, {ok: false, head: null, body: {type: 'bad', message: 'nope'}});
+    });
+}
+
+// as/json's register() wraps a handler and calls channel.register(name, wrapped); hand it a
+// stand-in channel to get the wrapped (raw-level) handler back without registering it.
+function captureJSONHandler(json, sub, name, handler) {
+    var captured = null;
+    json.register({
+        logger: sub.logger,
+        register: function register(n, fn) { captured = fn; }
+    }, name, {}, handler);
+    return captured;
+}
+
+function main() {
+    var opts = parseArgs(process.argv.slice(2));
+    var logger = makeLogger(opts.verbose);
+    var channel = new TChannel({logger: logger});
+    var json = TChannelJSON({channel: channel, logParseFailures: true});
+
+    opts.services.forEach(function each(serviceName) {
+        registerEndpoints(channel.makeSubChannel({serviceName: serviceName}), json);
+    });
+
+    var closing = false;
+    function shutdown(signal) {
+        if (closing) return;
+        closing = true;
+        logger.info('shutting down on ' + signal);
+        var force = setTimeout(function forceExit() {
+            process.stderr.write('node-server: close did not finish in 5 s, exiting\n');
+            process.exit(0);
+        }, 5000);
+        force.unref();
+        try {
+            channel.close(function closed() { process.exit(0); });
+        } catch (err) {
+            process.stderr.write('node-server: close failed: ' + (err && err.stack || err) + '\n');
+            process.exit(0);
+        }
+    }
+    process.on('SIGTERM', function onTerm() { shutdown('SIGTERM'); });
+    process.on('SIGINT', function onInt() { shutdown('SIGINT'); });
+
+    channel.on('error', function onChannelError(err) {
+        process.stderr.write('node-server: channel error: ' + (err && err.stack || err) + '\n');
+    });
+
+    channel.listen(opts.port, opts.host, function listening() {
+        process.stdout.write('LISTENING ' + channel.hostPort + '\n');
+    });
+}
+
+main();

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# install-peers.sh — installs the interop reference peers (tchannel-node 4.0.1, see
+# ../peers/package.json) with `npm ci` from the committed ../peers/package-lock.json.
+#
+# Idempotent: a stamp file in peers/node_modules records the hash of the lockfile,
+# package.json, the stub packages and the Node ABI/platform; when it matches and the
+# native addons load, nothing is done (~0.1 s). Safe to run concurrently (flock).
+#
+# peers/ is a standalone npm project, NOT a pnpm workspace member (pnpm-workspace.yaml's
+# `packages/*` only matches direct children of packages/).
+#
+# Notes:
+# - `metrics` (a tchannel dependency used only by its benchmarks) is 404 on the npm
+#   registry; package.json overrides it with the local stub peers/stubs/metrics.
+# - farmhash and sse4_crc32 are native addons built with node-gyp, which needs the Node
+#   headers: npm_config_nodedir=/usr (Node's headers are in /usr/include/node here).
+#   Override by exporting npm_config_nodedir before calling this script.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+PEERS="$(cd "$HERE/../peers" && pwd)"
+STAMP_FILE="$PEERS/node_modules/.interop-peers-stamp"
+LOG="$PEERS/.npm-install.log"
+
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+export npm_config_update_notifier=false
+export npm_config_fund=false
+export npm_config_audit=false
+
+cd "$PEERS"
+
+stamp() {
+  {
+    cat package.json package-lock.json
+    find stubs -type f | LC_ALL=C sort | xargs cat
+    node -p 'process.version + " " + process.versions.modules + " " + process.platform + " " + process.arch'
+  } | sha256sum | cut -d' ' -f1
+}
+
+verify() {
+  node -e '
+    require("farmhash"); require("sse4_crc32");
+    require("tchannel"); require("tchannel/as/json");
+    var v = require("tchannel/package.json").version;
+    if (v !== "4.0.1") throw new Error("tchannel is " + v + ", expected 4.0.1");
+  '
+}
+
+installed_ok() {
+  [ -f "$STAMP_FILE" ] && [ "$(cat "$STAMP_FILE")" = "$(stamp)" ] && verify 2>/dev/null
+}
+
+if installed_ok; then
+  exit 0
+fi
+
+# Serialize concurrent installers (parallel jest workers, CI steps).
+exec 9>"$PEERS/.install.lock"
+flock 9
+if installed_ok; then
+  exit 0
+fi
+
+start=$SECONDS
+echo "install-peers: npm ci in $PEERS (npm_config_nodedir=$npm_config_nodedir)" >&2
+if ! timeout 900 npm ci --no-audit --no-fund --loglevel=error >"$LOG" 2>&1; then
+  echo "install-peers: npm ci failed; last lines of $LOG:" >&2
+  tail -n 40 "$LOG" >&2
+  exit 1
+fi
+if ! verify; then
+  echo "install-peers: installed, but the peers do not load; last lines of $LOG:" >&2
+  tail -n 40 "$LOG" >&2
+  exit 1
+fi
+stamp >"$STAMP_FILE"
+echo "install-peers: ok in $((SECONDS - start)) s (tchannel $(node -p 'require("tchannel/package.json").version'))" >&2

@@ -1,0 +1,298 @@
+// Test helpers that drive Uber's tchannel-node 4.0.1 (installed in ../peers by
+// ../scripts/install-peers.sh) as a reference peer: a server process and a one-shot client
+// process. No Jest dependency; meant to be used from *.test.ts files (Jest compiles them to
+// CommonJS, which is where __dirname comes from).
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+/** packages/interop */
+export const PACKAGE_DIR: string = resolve(__dirname, "..");
+/** packages/interop/peers: the standalone npm project holding tchannel-node. */
+export const PEERS_DIR: string = join(PACKAGE_DIR, "peers");
+export const INSTALL_SCRIPT: string = join(PACKAGE_DIR, "scripts", "install-peers.sh");
+export const NODE_SERVER_JS: string = join(PEERS_DIR, "node-server.js");
+export const NODE_CLIENT_JS: string = join(PEERS_DIR, "node-client.js");
+
+const STDERR_TAIL = 4000;
+
+let installed = false;
+
+/**
+ * Runs scripts/install-peers.sh synchronously (npm ci of tchannel-node 4.0.1, skipped when
+ * already installed from the same lockfile), at most once per process. Throws with the
+ * script's output on failure.
+ */
+export function ensurePeersInstalled(): void {
+  if (installed) return;
+  const res = spawnSync("bash", [INSTALL_SCRIPT], {
+    cwd: PACKAGE_DIR,
+    encoding: "utf8",
+    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 15 * 60 * 1000,
+  });
+  if (res.error || res.status !== 0) {
+    const output = `${res.stdout ?? ""}${res.stderr ?? ""}`.slice(-STDERR_TAIL);
+    throw new Error(
+      `install-peers.sh failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`,
+    );
+  }
+  installed = true;
+}
+
+// Children still running when the test process exits are killed.
+const liveChildren = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once("exit", () => {
+      for (const c of liveChildren) c.kill("SIGKILL");
+    });
+  }
+  liveChildren.add(child);
+  child.once("exit", () => liveChildren.delete(child));
+}
+
+function tail(s: string): string {
+  return s.length > STDERR_TAIL ? `…${s.slice(-STDERR_TAIL)}` : s;
+}
+
+export interface NodeServerOptions {
+  /** Service name(s) to register the endpoints on; default "node-server". */
+  service?: string | string[];
+  /** Default 0 (ephemeral). */
+  port?: number;
+  /** Default "127.0.0.1". */
+  host?: string;
+  /** Also log tchannel-node's info/debug messages to stderr. */
+  verbose?: boolean;
+  /** How long to wait for the LISTENING line; default 20 000 ms. */
+  startTimeoutMs?: number;
+}
+
+export interface NodeServer {
+  /** "127.0.0.1:PORT" as tchannel-node reports it. */
+  hostPort: string;
+  host: string;
+  port: number;
+  pid: number;
+  /** Everything the server wrote to stderr so far (tchannel-node warn/error logs). */
+  stderr(): string;
+  /** SIGTERM, wait for exit (SIGKILL after 5 s). Idempotent. */
+  stop(): Promise<void>;
+  /** How the process ended (null while running); a clean stop() gives code 0. */
+  exitStatus(): { code: number | null; signal: NodeJS.Signals | null } | null;
+}
+
+/**
+ * Spawns peers/node-server.js (tchannel-node 4.0.1) and resolves once it prints
+ * `LISTENING host:port`. Endpoints: raw echo, slow, app-error, error, inspect; json add,
+ * fail, echo (see the header of peers/node-server.js). Rejects with the stderr tail if the
+ * process exits or does not listen within 20 s.
+ */
+export function startNodeServer(opts: NodeServerOptions = {}): Promise<NodeServer> {
+  const args = [NODE_SERVER_JS];
+  const services = opts.service === undefined ? [] : Array.isArray(opts.service) ? opts.service : [opts.service];
+  for (const s of services) args.push("--service", s);
+  args.push("--port", String(opts.port ?? 0), "--host", opts.host ?? "127.0.0.1");
+  if (opts.verbose) args.push("--verbose");
+  if (!existsSync(join(PEERS_DIR, "node_modules", "tchannel"))) {
+    return Promise.reject(new Error("tchannel-node is not installed; call ensurePeersInstalled() first"));
+  }
+
+  const child = spawn(process.execPath, args, { cwd: PEERS_DIR, stdio: ["ignore", "pipe", "pipe"] });
+  track(child);
+  let stderr = "";
+  let stdout = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (d: string) => {
+    stderr += d;
+  });
+  const exited = new Promise<void>((res) => child.once("exit", () => res()));
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  return new Promise<NodeServer>((resolvePromise, reject) => {
+    let settled = false;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill("SIGKILL");
+      reject(new Error(`node-server: ${why}\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`));
+    };
+    const timeoutMs = opts.startTimeoutMs ?? 20000;
+    const timer = setTimeout(() => fail(`no LISTENING line within ${timeoutMs} ms`), timeoutMs);
+    child.once("error", (err) => fail(`spawn failed: ${err.message}`));
+    child.once("exit", (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
+      if (settled) return;
+      const m = /^LISTENING (\S+):(\d+)\s*$/m.exec(stdout);
+      if (!m) return;
+      settled = true;
+      clearTimeout(timer);
+      const host = m[1] ?? "";
+      const port = Number(m[2]);
+      resolvePromise({
+        hostPort: `${host}:${port}`,
+        host,
+        port,
+        pid: child.pid ?? -1,
+        stderr: () => stderr,
+        stop,
+        exitStatus: () =>
+          child.exitCode !== null || child.signalCode !== null
+            ? { code: child.exitCode, signal: child.signalCode }
+            : null,
+      });
+    });
+  });
+}
+
+/** Raw arg input: UTF-8 text, "hex:…", or `pattern` repeated up to `length` bytes. */
+export type RawArgInput = string | { pattern?: string; length: number };
+
+export interface NodeClientCall {
+  scheme: "raw" | "json" | "ping";
+  /** arg1 (not used by ping). */
+  endpoint?: string;
+  /** raw: RawArgInput; json: an object of strings (arg2). */
+  headers?: RawArgInput | Record<string, string> | null;
+  /** raw: RawArgInput; json: any JSON value (arg3). */
+  body?: unknown;
+  /** ms; default 5000. */
+  timeout?: number;
+  /** 0 none, 1 crc32, 2 farmhash32, 3 crc32c (tchannel-node's default). */
+  checksumType?: 0 | 1 | 2 | 3;
+  service?: string;
+  callerName?: string;
+  /** Extra transport headers (as/cn are set by the client). */
+  transportHeaders?: Record<string, string>;
+  retryLimit?: number;
+  /** The `re` flags string, e.g. "c", "n", "t", "ct". */
+  retryFlags?: string;
+}
+
+export interface NodeClientSpec {
+  hostPort: string;
+  service: string;
+  /** The cn header; default "node-client". */
+  callerName?: string;
+  /** Send all calls at once instead of one after the other (results stay in call order). */
+  parallel?: boolean;
+  /** Raw args longer than this are reported by length + sha256 only; default 65536. */
+  inlineLimit?: number;
+  calls: NodeClientCall[];
+}
+
+export interface RawArgResult {
+  length: number;
+  /** sha256 of the bytes, hex. */
+  sha256: string;
+  utf8?: string;
+  hex?: string;
+}
+
+export interface NodeClientError {
+  /** tchannel-node's error type, e.g. "tchannel.bad-request", "tchannel.request.timeout". */
+  type: string;
+  /** Error frame code, when the error came from an error frame. */
+  code?: number;
+  /** tchannel-node's classification: "Timeout", "BadRequest", "NetworkError", … */
+  codeName: string | null;
+  message: string;
+  isErrorFrame: boolean;
+}
+
+export interface NodeClientResult {
+  index: number;
+  scheme: "raw" | "json" | "ping";
+  endpoint?: string;
+  ok: boolean;
+  /** raw only: the call res code (0 ok, 1 application error). */
+  code?: number;
+  /** raw: RawArgResult; json: the parsed arg2; null on error. */
+  headers?: any;
+  /** raw: RawArgResult; json: the parsed arg3 (the error object when !ok); null on error. */
+  body?: any;
+  transportHeaders?: Record<string, string>;
+  /** Set when the call failed with a protocol/system error (no call res). */
+  error?: NodeClientError;
+  elapsedMs?: number;
+  /** ping only. */
+  rttMs?: number;
+}
+
+/**
+ * Runs peers/node-client.js (tchannel-node 4.0.1) with `spec` on stdin and resolves with one
+ * result per call, in call order. Rejects if the process fails, times out (default 60 s) or
+ * prints an unexpected number of lines.
+ */
+export function runNodeClient(spec: NodeClientSpec, opts: { timeoutMs?: number } = {}): Promise<NodeClientResult[]> {
+  if (!existsSync(join(PEERS_DIR, "node_modules", "tchannel"))) {
+    return Promise.reject(new Error("tchannel-node is not installed; call ensurePeersInstalled() first"));
+  }
+  return new Promise<NodeClientResult[]>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [NODE_CLIENT_JS, "-"], {
+      cwd: PEERS_DIR,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    track(child);
+    let stdout = "";
+    let stderr = "";
+    let settled = false;
+    const timeoutMs = opts.timeoutMs ?? 60000;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      finish(new Error(`node-client: no exit within ${timeoutMs} ms\nstderr: ${tail(stderr)}`));
+    }, timeoutMs);
+    function finish(err: Error | null, results?: NodeClientResult[]): void {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolvePromise(results ?? []);
+    }
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d: string) => {
+      stderr += d;
+    });
+    child.once("error", (err) => finish(new Error(`node-client: spawn failed: ${err.message}`)));
+    child.once("close", (code, signal) => {
+      if (code !== 0) {
+        finish(new Error(`node-client exited with code ${code} signal ${signal}\nstderr: ${tail(stderr)}`));
+        return;
+      }
+      try {
+        const lines = stdout.split("\n").filter((l) => l.trim() !== "");
+        const results = lines.map((l) => JSON.parse(l) as NodeClientResult);
+        if (results.length !== spec.calls.length) {
+          throw new Error(`expected ${spec.calls.length} result lines, got ${results.length}`);
+        }
+        finish(null, results);
+      } catch (err) {
+        finish(
+          new Error(`node-client: bad output: ${(err as Error).message}\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`),
+        );
+      }
+    });
+    child.stdin.on("error", () => {
+      // The client died before reading its spec; the close handler reports it.
+    });
+    child.stdin.end(JSON.stringify(spec));
+  });
+}
