@@ -198,6 +198,35 @@ describe("a server under bad input", () => {
   });
 });
 
+describe("a client's handshake", () => {
+  it("announces 0.0.0.0:0 when it does not listen, and its listening host:port when it does (spec §4)", async () => {
+    const net = await import("node:net");
+    const inits: Frame[] = [];
+    const fake = net.createServer((s) => {
+      const decoder = new FrameDecoder();
+      s.on("data", (d) => {
+        for (const f of decoder.push(d)) {
+          inits.push(f);
+          s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: "127.0.0.1:9", process_name: "fake" } }));
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
+    const hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
+    const quiet = new TChannel({ name: "quiet", processName: "quiet-proc" });
+    const loud = new TChannel({ name: "loud" });
+    open.push(quiet, loud);
+    await quiet.ping(hostPort).catch(() => {});
+    const loudHostPort = await loud.listen();
+    await loud.ping(hostPort).catch(() => {});
+    fake.close();
+    const [a, b] = inits.filter((f) => f.type === FrameType.InitReq) as InitFrame[];
+    expect(a).toMatchObject({ id: 1, version: 2 });
+    expect(a!.headers).toMatchObject({ host_port: "0.0.0.0:0", process_name: "quiet-proc", tchannel_language: "node" });
+    expect(b!.headers.host_port).toBe(loudHostPort);
+  });
+});
+
 describe("a client under bad input", () => {
   it("fails the call with a typed error when the server answers garbage, and survives", async () => {
     const net = await import("node:net");

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { ChecksumType } from "@tchannel/frame";
+import { ChecksumType, decodeTracing } from "@tchannel/frame";
 import {
   AlreadyListeningError,
   BadRequestError,
@@ -269,6 +269,51 @@ describe("TChannel raw calls", () => {
     await server.listen(Number(hostPort.split(":")[1]));
     const res = await client.raw({ service: "server", endpoint: "echo", body: Buffer.from("back"), hostPort });
     expect(res.body.toString()).toBe("back");
+  });
+
+  it("spends one TTL budget across all retries, each attempt carrying the time left", async () => {
+    const ttls: number[] = [];
+    const slow = async () => {
+      const a = channel("slow-a");
+      a.raw.register("e", (req) => {
+        ttls.push(req.transport.ttl);
+        return new Promise(() => {});
+      }, { service: "svc" });
+      return a.listen();
+    };
+    const peers = [await slow(), await slow(), await slow()];
+    const client = channel("client", { knownPeers: peers });
+    const started = Date.now();
+    const err = await client.raw({ service: "svc", endpoint: "e", timeout: 300, retryOn: "t", retryLimit: 5 }).catch((e) => e);
+    const elapsed = Date.now() - started;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(elapsed).toBeLessThan(600);
+    // The first attempt used the whole budget; nothing was left for another.
+    expect(ttls.length).toBe(1);
+    expect(ttls[0]).toBeGreaterThan(250);
+  });
+
+  it("parents the spans of calls made inside a handler on the inbound call's trace", async () => {
+    const seen: Uint8Array[] = [];
+    const down = channel("down");
+    down.register("leaf", "raw", (call) => {
+      seen.push(call.tracing);
+      return { ok: true, arg2: Buffer.alloc(0), arg3: Buffer.alloc(0) };
+    });
+    const downHostPort = await down.listen();
+    const mid = channel("mid");
+    mid.register("relay", "raw", async (call) => {
+      seen.push(call.tracing);
+      await mid.raw({ service: "down", endpoint: "leaf", hostPort: downHostPort });
+      return { ok: true, arg2: Buffer.alloc(0), arg3: Buffer.alloc(0) };
+    });
+    const midHostPort = await mid.listen();
+    await channel("client").raw({ service: "mid", endpoint: "relay", hostPort: midHostPort });
+    const [inMid, inDown] = seen.map((t) => decodeTracing(t));
+    expect(inDown!.traceId).toBe(inMid!.traceId);
+    expect(inDown!.parentId).toBe(inMid!.spanId);
+    expect(inDown!.spanId).not.toBe(inMid!.spanId);
+    expect(inMid!.parentId).toBe(0n);
   });
 
   it("validates its options with clear errors", () => {
