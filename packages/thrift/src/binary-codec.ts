@@ -1,0 +1,372 @@
+import { type FieldDef, type StructDef, type ThriftType, TType, typeId } from "./thrift-type.js";
+
+/** A value that does not fit its Thrift type, or bytes that are not a valid encoding. */
+export class ThriftCodecError extends Error {
+  constructor(readonly path: string, detail: string) {
+    super(`${path}: ${detail}`);
+    this.name = "ThriftCodecError";
+  }
+}
+
+/** Nesting allowed in decoded input; thriftrw has none and overflows the stack (known-hazards #2). */
+export const MAX_DEPTH = 64;
+
+// ---- encoding ---------------------------------------------------------------------------------
+
+/** A growable output buffer; one per encode, sized from a hint. */
+class Writer {
+  buf: Buffer;
+  pos = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = v;
+  }
+  i16(v: number): void {
+    this.ensure(2);
+    this.buf.writeInt16BE(v, this.pos);
+    this.pos += 2;
+  }
+  i32(v: number): void {
+    this.ensure(4);
+    this.buf.writeInt32BE(v, this.pos);
+    this.pos += 4;
+  }
+  i64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64BE(v, this.pos);
+    this.pos += 8;
+  }
+  double(v: number): void {
+    this.ensure(8);
+    this.buf.writeDoubleBE(v, this.pos);
+    this.pos += 8;
+  }
+  bytes(b: Uint8Array): void {
+    this.i32(b.length);
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+  string(s: string): void {
+    const n = Buffer.byteLength(s);
+    this.i32(n);
+    this.ensure(n);
+    this.buf.write(s, this.pos, "utf8");
+    this.pos += n;
+  }
+}
+
+/** Encodes a struct as a bare TBinaryProtocol struct (no message envelope, spec §15.3). */
+export function encodeStruct(def: StructDef, value: unknown, path = def.name): Buffer {
+  const w = new Writer(64);
+  writeStruct(w, def, value, path);
+  return w.buf.subarray(0, w.pos);
+}
+
+function writeStruct(w: Writer, def: StructDef, value: unknown, path: string): void {
+  if (value === null || typeof value !== "object") throw new ThriftCodecError(path, `expected a ${def.name} object, got ${describe(value)}`);
+  const obj = value as Record<string, unknown>;
+  let set = 0;
+  for (const field of def.fields) {
+    let v = obj[field.name];
+    if (v === undefined || v === null) {
+      if (field.defaultValue !== undefined && !def.union) v = field.defaultValue;
+      else if (field.required) throw new ThriftCodecError(`${path}.${field.name}`, "required field is missing");
+      else continue;
+    }
+    set++;
+    w.u8(typeId(field.type));
+    w.i16(field.id);
+    writeValue(w, field.type, v, `${path}.${field.name}`);
+  }
+  if (def.union && set !== 1) {
+    throw new ThriftCodecError(path, `a union must have exactly one field set, got ${set} (${def.fields.map((f) => f.name).join(", ")})`);
+  }
+  w.u8(TType.STOP);
+}
+
+function writeValue(w: Writer, t: ThriftType, v: unknown, path: string): void {
+  switch (t.kind) {
+    case "bool":
+      if (typeof v !== "boolean") throw new ThriftCodecError(path, `expected a boolean, got ${describe(v)}`);
+      w.u8(v ? 1 : 0);
+      return;
+    case "byte":
+      w.u8(int(v, -128, 127, path) & 0xff);
+      return;
+    case "i16":
+      w.i16(int(v, -32768, 32767, path));
+      return;
+    case "i32":
+      w.i32(int(v, -2147483648, 2147483647, path));
+      return;
+    case "i64": {
+      let b: bigint;
+      if (typeof v === "bigint") b = v;
+      else if (typeof v === "number" && Number.isSafeInteger(v)) b = BigInt(v);
+      else throw new ThriftCodecError(path, `expected an i64 (bigint), got ${describe(v)}`);
+      if (b < -(2n ** 63n) || b >= 2n ** 63n) throw new ThriftCodecError(path, `${b} is out of the i64 range`);
+      w.i64(b);
+      return;
+    }
+    case "double":
+      if (typeof v !== "number") throw new ThriftCodecError(path, `expected a number, got ${describe(v)}`);
+      w.double(v);
+      return;
+    case "string":
+      if (typeof v !== "string") throw new ThriftCodecError(path, `expected a string, got ${describe(v)}`);
+      w.string(v);
+      return;
+    case "binary":
+      if (v instanceof Uint8Array) w.bytes(v);
+      else throw new ThriftCodecError(path, `expected binary (a Buffer or Uint8Array), got ${describe(v)}`);
+      return;
+    case "enum": {
+      const n = typeof v === "string" ? t.toValue.get(v) : undefined;
+      if (n === undefined) throw new ThriftCodecError(path, `expected a ${t.name} name (${[...t.toValue.keys()].join(", ")}), got ${describe(v)}`);
+      w.i32(n);
+      return;
+    }
+    case "struct":
+      writeStruct(w, t.def, v, path);
+      return;
+    case "list":
+    case "set": {
+      const items = t.kind === "set" && v instanceof Set ? [...v] : v;
+      if (!Array.isArray(items)) throw new ThriftCodecError(path, `expected an array${t.kind === "set" ? " or a Set" : ""}, got ${describe(v)}`);
+      w.u8(typeId(t.element));
+      w.i32(items.length);
+      for (let i = 0; i < items.length; i++) writeValue(w, t.element, items[i], `${path}[${i}]`);
+      return;
+    }
+    case "map": {
+      const entries = v instanceof Map ? [...v] : v !== null && typeof v === "object" && !Array.isArray(v) ? Object.entries(v) : undefined;
+      if (entries === undefined) throw new ThriftCodecError(path, `expected a Map, got ${describe(v)}`);
+      w.u8(typeId(t.key));
+      w.u8(typeId(t.value));
+      w.i32(entries.length);
+      for (const [k, val] of entries) {
+        writeValue(w, t.key, k, `${path}{key}`);
+        writeValue(w, t.value, val, `${path}[${String(k)}]`);
+      }
+      return;
+    }
+  }
+}
+
+function int(v: unknown, min: number, max: number, path: string): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
+    throw new ThriftCodecError(path, `expected an integer in ${min}..${max}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return "null";
+  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "object") return v.constructor?.name ?? "object";
+  return `${typeof v} ${String(v)}`;
+}
+
+// ---- decoding ---------------------------------------------------------------------------------
+
+/** Minimum encoded size of one value of a type id: bounds container counts by the bytes present. */
+const MIN_SIZE: Record<number, number> = { 2: 1, 3: 1, 4: 8, 6: 2, 8: 4, 10: 8, 11: 4, 12: 1, 13: 6, 14: 5, 15: 5 };
+
+class Reader {
+  pos = 0;
+  constructor(readonly buf: Buffer) {}
+  need(n: number, path: string): void {
+    if (this.buf.length - this.pos < n) throw new ThriftCodecError(path, `truncated: needs ${n} bytes, ${this.buf.length - this.pos} remain`);
+  }
+  u8(path: string): number {
+    this.need(1, path);
+    return this.buf[this.pos++]!;
+  }
+  i16(path: string): number {
+    this.need(2, path);
+    const v = this.buf.readInt16BE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  i32(path: string): number {
+    this.need(4, path);
+    const v = this.buf.readInt32BE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  /** A length or count: negative values are rejected (bufrw lets them through, known-hazards #1). */
+  size(path: string, elementSize: number): number {
+    const n = this.i32(path);
+    if (n < 0) throw new ThriftCodecError(path, `negative length ${n}`);
+    if (n * elementSize > this.buf.length - this.pos) throw new ThriftCodecError(path, `length ${n} exceeds the ${this.buf.length - this.pos} bytes remaining`);
+    return n;
+  }
+  bytes(path: string): Buffer {
+    const n = this.size(path, 1);
+    const out = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+}
+
+/** Decodes a bare struct; the whole input must be that struct. */
+export function decodeStruct(def: StructDef, bytes: Buffer, path = def.name): Record<string, unknown> {
+  const r = new Reader(bytes);
+  const value = readStruct(r, def, path, 0);
+  if (r.pos !== bytes.length) throw new ThriftCodecError(path, `${bytes.length - r.pos} trailing bytes after the struct`);
+  return value as Record<string, unknown>;
+}
+
+function readStruct(r: Reader, def: StructDef, path: string, depth: number): object {
+  if (depth > MAX_DEPTH) throw new ThriftCodecError(path, `nested deeper than ${MAX_DEPTH}`);
+  const fields: Record<string, unknown> = {};
+  let set = 0;
+  for (;;) {
+    const type = r.u8(path);
+    if (type === TType.STOP) break;
+    const id = r.i16(path);
+    const field: FieldDef | undefined = def.byId.get(id);
+    if (field === undefined || typeId(field.type) !== type) {
+      // Unknown fields (a newer IDL) and mistyped ones are skipped, as Thrift readers do.
+      skip(r, type, `${path}#${id}`, depth + 1);
+      continue;
+    }
+    fields[field.name] = readValue(r, field.type, `${path}.${field.name}`, depth + 1);
+    set++;
+  }
+  for (const field of def.fields) {
+    if (fields[field.name] !== undefined) continue;
+    if (field.required) throw new ThriftCodecError(`${path}.${field.name}`, "required field is missing");
+    if (field.defaultValue !== undefined && !def.union) fields[field.name] = field.defaultValue;
+  }
+  if (def.union && set !== 1) throw new ThriftCodecError(path, `a union must have exactly one field set, got ${set}`);
+  return def.make ? def.make(fields) : fields;
+}
+
+function readValue(r: Reader, t: ThriftType, path: string, depth: number): unknown {
+  switch (t.kind) {
+    case "bool":
+      return r.u8(path) !== 0;
+    case "byte": {
+      const b = r.u8(path);
+      return b > 127 ? b - 256 : b;
+    }
+    case "i16":
+      return r.i16(path);
+    case "i32":
+      return r.i32(path);
+    case "i64": {
+      r.need(8, path);
+      const v = r.buf.readBigInt64BE(r.pos);
+      r.pos += 8;
+      return v;
+    }
+    case "double": {
+      r.need(8, path);
+      const v = r.buf.readDoubleBE(r.pos);
+      r.pos += 8;
+      return v;
+    }
+    case "string":
+      return r.bytes(path).toString("utf8");
+    case "binary":
+      return Buffer.from(r.bytes(path));
+    case "enum": {
+      const n = r.i32(path);
+      const name = t.toName.get(n);
+      if (name === undefined) throw new ThriftCodecError(path, `${n} is not a value of enum ${t.name}`);
+      return name;
+    }
+    case "struct":
+      return readStruct(r, t.def, path, depth);
+    case "list":
+    case "set": {
+      if (depth > MAX_DEPTH) throw new ThriftCodecError(path, `nested deeper than ${MAX_DEPTH}`);
+      const etype = r.u8(path);
+      const expected = typeId(t.element);
+      const n = r.size(path, MIN_SIZE[etype] ?? 1);
+      if (etype !== expected && n > 0) throw new ThriftCodecError(path, `element type ${etype} does not match ${expected}`);
+      const out = new Array<unknown>(n);
+      for (let i = 0; i < n; i++) out[i] = readValue(r, t.element, `${path}[${i}]`, depth + 1);
+      return out;
+    }
+    case "map": {
+      if (depth > MAX_DEPTH) throw new ThriftCodecError(path, `nested deeper than ${MAX_DEPTH}`);
+      const ktype = r.u8(path);
+      const vtype = r.u8(path);
+      const n = r.size(path, (MIN_SIZE[ktype] ?? 1) + (MIN_SIZE[vtype] ?? 1));
+      if (n > 0 && (ktype !== typeId(t.key) || vtype !== typeId(t.value))) throw new ThriftCodecError(path, "map key or value type does not match the IDL");
+      const out = new Map<unknown, unknown>();
+      for (let i = 0; i < n; i++) {
+        const k = readValue(r, t.key, `${path}{key}`, depth + 1);
+        out.set(k, readValue(r, t.value, `${path}[${String(k)}]`, depth + 1));
+      }
+      return out;
+    }
+  }
+}
+
+/** Skips a value of any type with the same bounds as reading it. */
+function skip(r: Reader, type: number, path: string, depth: number): void {
+  if (depth > MAX_DEPTH) throw new ThriftCodecError(path, `nested deeper than ${MAX_DEPTH}`);
+  switch (type) {
+    case TType.BOOL:
+    case TType.BYTE:
+      r.need(1, path);
+      r.pos += 1;
+      return;
+    case TType.I16:
+      r.need(2, path);
+      r.pos += 2;
+      return;
+    case TType.I32:
+      r.need(4, path);
+      r.pos += 4;
+      return;
+    case TType.I64:
+    case TType.DOUBLE:
+      r.need(8, path);
+      r.pos += 8;
+      return;
+    case TType.STRING:
+      r.bytes(path);
+      return;
+    case TType.STRUCT:
+      for (;;) {
+        const t = r.u8(path);
+        if (t === TType.STOP) return;
+        r.i16(path);
+        skip(r, t, path, depth + 1);
+      }
+    case TType.LIST:
+    case TType.SET: {
+      const etype = r.u8(path);
+      const n = r.size(path, MIN_SIZE[etype] ?? 1);
+      for (let i = 0; i < n; i++) skip(r, etype, path, depth + 1);
+      return;
+    }
+    case TType.MAP: {
+      const ktype = r.u8(path);
+      const vtype = r.u8(path);
+      const n = r.size(path, (MIN_SIZE[ktype] ?? 1) + (MIN_SIZE[vtype] ?? 1));
+      for (let i = 0; i < n; i++) {
+        skip(r, ktype, path, depth + 1);
+        skip(r, vtype, path, depth + 1);
+      }
+      return;
+    }
+    default:
+      throw new ThriftCodecError(path, `unknown type id ${type}`);
+  }
+}

@@ -1,0 +1,123 @@
+import {
+  BadRequestError,
+  type CallOptions,
+  Response,
+  type Request,
+  type TChannel,
+  UnexpectedError,
+} from "@tchannel/channel";
+import { FrameError, decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
+import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
+import { registerMeta } from "./meta-service.js";
+import { OneWayNotSupportedError, ValueExpectedError } from "./thrift-errors.js";
+import type { ThriftMethod, ThriftRequest, ThriftService, ModuleInfo } from "./thrift-module.js";
+import { MODULE_INFO } from "./thrift-module.js";
+
+/** Thrift application headers: strings, carried as an `nh:2` map in arg2 (spec §15.3). */
+export type ThriftHeaders = Record<string, string>;
+
+export interface ThriftCallOptions extends Omit<CallOptions, "service"> {
+  headers?: ThriftHeaders;
+  /** Override the service the request's module was loaded for. */
+  service?: string;
+}
+
+export type ThriftHandler = (request: Request<any, ThriftHeaders>) => unknown;
+
+/** `tchannel.thrift`: call with a request built from a loaded module, and register handlers. */
+export interface ThriftClient {
+  <Result>(request: ThriftRequest<Result>, options?: ThriftCallOptions): Promise<Response<Result, ThriftHeaders>>;
+  register(service: ThriftService, method: string, handler: ThriftHandler): void;
+}
+
+const clients = new WeakMap<TChannel, ThriftClient>();
+
+/**
+ * The thrift scheme bound to a channel. The first call for a channel also registers `Meta::health`,
+ * `Meta::thriftIDL` and `Meta::versionInfo` on it (spec §18).
+ */
+export function thriftClient(channel: TChannel): ThriftClient {
+  const known = clients.get(channel);
+  if (known) return known;
+  let lastModule: ModuleInfo | undefined;
+  const client = (async (request: ThriftRequest, options: ThriftCallOptions = {}) => callThrift(channel, request, options)) as ThriftClient;
+  client.register = (service, name, handler) => {
+    const method = service?.methods?.get(name);
+    if (!method) throw new TypeError(`${service?.name ?? "service"} has no method ${JSON.stringify(name)}`);
+    if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`);
+    const info = (service as unknown as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
+    if (info) lastModule = info;
+    channel.register(method.endpoint, "thrift", async (call) => {
+      let headers: ThriftHeaders;
+      let body: Record<string, unknown>;
+      try {
+        headers = { ...decodeHeaderMap(call.arg2, 2) };
+        body = decodeStruct(method.args, call.arg3, `${method.endpoint} arguments`);
+      } catch (err) {
+        if (err instanceof ThriftCodecError || err instanceof FrameError) throw new BadRequestError(`cannot decode the thrift request: ${err.message}`);
+        throw err;
+      }
+      let result: unknown;
+      try {
+        result = await handler({ body, headers, endpoint: method.endpoint, service: call.service, transport: call.transport, signal: call.signal, deadline: call.deadline });
+      } catch (err) {
+        const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
+        if (!field) throw err;
+        return { ok: false, arg2: encodeHeaderMap({}), arg3: encodeStruct(method.result, { [field.name]: err }) };
+      }
+      const response = result instanceof Response ? result : new Response(result);
+      if (method.returnsValue && (response.body === undefined || response.body === null)) {
+        throw new ValueExpectedError(`${method.endpoint} must return a value, got ${response.body}`);
+      }
+      const arg3 = encodeStruct(method.result, method.returnsValue ? { success: response.body } : {}, `${method.endpoint} result`);
+      return { ok: true, arg2: encodeHeaderMap((response.headers as ThriftHeaders | undefined) ?? {}), arg3 };
+    });
+  };
+  clients.set(channel, client);
+  registerMeta(channel, client, () => lastModule);
+  return client;
+}
+
+async function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCallOptions): Promise<Response<any, ThriftHeaders>> {
+  const method: ThriftMethod = request.method;
+  const service = options.service ?? request.service;
+  const describe = { service, endpoint: method.endpoint };
+  if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, describe);
+  let arg2: Buffer;
+  let arg3: Buffer;
+  try {
+    arg2 = encodeHeaderMap(options.headers ?? {}, 2);
+    arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
+  } catch (err) {
+    throw new BadRequestError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
+  }
+  const { headers: _h, ...callOptions } = options;
+  const result = await channel.call({
+    ...callOptions,
+    service,
+    hostPort: options.hostPort ?? request.hostPort,
+    scheme: "thrift",
+    arg1: method.endpoint,
+    arg2,
+    arg3,
+  });
+  let headers: ThriftHeaders;
+  let value: Record<string, unknown>;
+  try {
+    headers = { ...decodeHeaderMap(result.arg2, 2) };
+    value = decodeStruct(method.result, result.arg3, `${method.endpoint} result`);
+  } catch (err) {
+    throw new UnexpectedError(`cannot decode the thrift response: ${(err as Error).message}`, { ...describe, hostPort: result.hostPort }, { cause: err });
+  }
+  if (!result.ok) {
+    for (const field of method.exceptions) {
+      const exception = value[field.name];
+      if (exception !== undefined) throw exception;
+    }
+    throw new UnexpectedError("thrift application error with no declared exception set", { ...describe, hostPort: result.hostPort });
+  }
+  const response = new Response<any, ThriftHeaders>(method.returnsValue ? value.success : null, headers, { status: 0 });
+  response.transport = { headers: result.headers, scheme: "thrift", hostPort: result.hostPort };
+  return response;
+}
+
