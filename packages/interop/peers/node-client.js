@@ -10,11 +10,17 @@
 //   callerName?: "node-client",        the `cn` transport header
 //   parallel?: false,                  true: send all calls at once (output still in call order)
 //   inlineLimit?: 65536,               raw args longer than this are reported without utf8/hex
+//   thriftIdl?: "keyvalue.thrift",     IDL for thrift calls (path, relative to peers/); default
+//                                      peers/keyvalue.thrift. Meta::* endpoints always use
+//                                      tchannel-node's own as/meta.thrift.
 //   calls: [{
-//     scheme: "raw" | "json" | "ping",
+//     scheme: "raw" | "json" | "thrift" | "ping",
 //     endpoint: "echo",                arg1
 //     headers?: raw: string | "hex:..." | {pattern, length};  json: object (arg2)
+//               thrift: object of strings (the thrift head)
 //     body?:    raw: string | "hex:..." | {pattern, length};  json: any      (arg3)
+//               thrift: the method's arguments struct, e.g. {key: "k"}
+//     thriftIdl?: per-call override of spec.thriftIdl
 //     timeout?: 5000,                  ms
 //     checksumType?: 0|1|2|3,          default: tchannel-node's default, 3 (crc32c)
 //     service?, callerName?,           per-call overrides
@@ -30,6 +36,10 @@
 //         Arg = {length, sha256, utf8?, hex?}   (utf8/hex only when length <= inlineLimit)
 //   json: {index, scheme, endpoint, ok, headers: <arg2 JSON>, body: <arg3 JSON>, transportHeaders, elapsedMs}
 //         (for a not-ok json response `body` is the error object the server sent, e.g. {type, message})
+//   thrift: {index, scheme, endpoint, ok, headers: <head>, body: <result>, transportHeaders, elapsedMs}
+//         ok: body is the method's return value (null for void). Declared exception
+//         (not-ok call res): ok=false, typeName = the result field ("notFound"),
+//         exceptionType = its IDL type ("NotFoundError"), body = the exception's fields.
 //   ping: {index, scheme, ok, rttMs}
 //   any failure: {index, scheme, endpoint, ok: false, headers: null, body: null,
 //                 error: {type, code?, codeName, message, isErrorFrame}, elapsedMs}
@@ -41,12 +51,16 @@ var crypto = require('crypto');
 var fs = require('fs');
 var TChannel = require('tchannel');
 var TChannelJSON = require('tchannel/as/json');
+var TChannelAsThrift = require('tchannel/as/thrift');
+var path = require('path');
 var Checksum = require('tchannel/v2/checksum');
 var RetryFlags = require('tchannel/retry-flags');
 var tchannelErrors = require('tchannel/errors');
 
 var DEFAULT_TIMEOUT = 5000;
 var DEFAULT_INLINE_LIMIT = 65536;
+var DEFAULT_THRIFT_IDL = path.join(__dirname, 'keyvalue.thrift');
+var META_THRIFT_IDL = path.join(path.dirname(require.resolve('tchannel/as/thrift')), 'meta.thrift');
 
 function fail(msg) {
     process.stderr.write('node-client: ' + msg + '\n');
@@ -132,6 +146,16 @@ function plainErrorBody(body) {
     return out;
 }
 
+// The IDL type name of a declared exception field of `endpoint`'s result struct.
+function exceptionType(thrift, endpoint, fieldName) {
+    try {
+        var field = thrift.spec.getType(endpoint + '_result').fieldsByName[fieldName];
+        return (field && field.valueType && field.valueType.name) || null;
+    } catch (e) {
+        return null;
+    }
+}
+
 function parseRetryFlags(s) {
     if (typeof s !== 'string') return undefined;
     return new RetryFlags(s.indexOf('n') >= 0, s.indexOf('c') >= 0, s.indexOf('t') >= 0);
@@ -172,6 +196,41 @@ function main() {
             subs[serviceName] = channel.makeSubChannel({serviceName: serviceName, peers: [spec.hostPort]});
         }
         return subs[serviceName];
+    }
+
+    // One TChannelAsThrift per (service, IDL file): the client's spec decides how args and
+    // results are encoded.
+    var thrifts = Object.create(null);
+    function thriftFor(serviceName, call) {
+        var idl;
+        if (/^Meta::/.test(call.endpoint || '')) idl = META_THRIFT_IDL;
+        else idl = path.resolve(__dirname, call.thriftIdl || spec.thriftIdl || DEFAULT_THRIFT_IDL);
+        var key = serviceName + '\u0000' + idl;
+        if (!thrifts[key]) {
+            thrifts[key] = TChannelAsThrift({
+                source: fs.readFileSync(idl, 'utf8'),
+                strict: false,
+                channel: subFor(serviceName)
+            });
+        }
+        return thrifts[key];
+    }
+
+    function plainStruct(v) {
+        if (v === null || v === undefined || typeof v !== 'object') return v;
+        if (Buffer.isBuffer(v)) return {buffer: v.toString('hex')};
+        if (Array.isArray(v)) return v.map(plainStruct);
+        if (v instanceof Map) {
+            var entries = [];
+            v.forEach(function each(val, k) { entries.push([plainStruct(k), plainStruct(val)]); });
+            return {map: entries};
+        }
+        var out = {};
+        Object.keys(v).forEach(function copy(k) {
+            if (v[k] === null || v[k] === undefined) return;
+            out[k] = plainStruct(v[k]);
+        });
+        return out;
     }
 
     function requestOptions(call, serviceName, as) {
@@ -254,6 +313,28 @@ function main() {
                                 transportHeaders: resp.headers || {},
                                 elapsedMs: elapsed()
                             });
+                        });
+            } else if (scheme === 'thrift') {
+                var thrift = thriftFor(serviceName, call);
+                thrift.request(requestOptions(call, serviceName, 'thrift'))
+                    .send(call.endpoint,
+                        call.headers || {},
+                        call.body === undefined ? {} : call.body,
+                        function onThrift(err, resp) {
+                            if (err) return failed(err);
+                            var result = {
+                                index: index, scheme: scheme, endpoint: call.endpoint,
+                                ok: !!resp.ok,
+                                headers: resp.head === undefined ? null : resp.head,
+                                body: resp.body === undefined ? null : plainStruct(resp.body),
+                                transportHeaders: resp.headers || {},
+                                elapsedMs: elapsed()
+                            };
+                            if (!resp.ok) {
+                                result.typeName = resp.typeName || null;
+                                result.exceptionType = exceptionType(thrift, call.endpoint, resp.typeName);
+                            }
+                            finish(result);
                         });
             } else if (scheme === 'ping') {
                 ping(call, function onPing(err, rttMs) {

@@ -2,7 +2,8 @@
 'use strict';
 // A tchannel-node 4.0.1 server used as the reference peer in interop tests.
 //
-//   node node-server.js [--service NAME]... [--port 0] [--host 127.0.0.1] [--verbose]
+//   node node-server.js [--service NAME]... [--thrift-keyvalue NAME]... [--port 0]
+//                       [--host 127.0.0.1] [--verbose]
 //
 // Prints exactly one line `LISTENING <host:port>` on stdout once it accepts connections,
 // then serves until SIGTERM/SIGINT, closes the channel and exits 0. Everything else
@@ -20,15 +21,28 @@
 //   json add        -> body {a,b} -> {sum: a+b}; application headers echoed back
 //   json fail       -> not-ok, body {type: "bad", message: "nope"}
 //   json echo       -> ok, head and body echoed
+//
+// Thrift endpoints (as/thrift, IDL peers/keyvalue.thrift) on every --thrift-keyvalue service
+// (none by default; may also be a --service name):
+//   thrift KeyValue::setValue  {key, value} -> void; stores in an in-memory map
+//   thrift KeyValue::getValue  {key} -> the stored string, or NotFoundError {key} (result
+//                              field `notFound`) when missing
+//   thrift Meta::health        tchannel-node's own (isHealthy -> {ok: true}); Meta::thriftIDL
+// Thrift response heads echo the request head (application headers).
 // Checksums: tchannel-node verifies any checksum type (0 none, 1 crc32, 2 farmhash32,
 // 3 crc32c) and answers with the request's type; nothing to configure.
 
 var crypto = require('crypto');
 var TChannel = require('tchannel');
 var TChannelJSON = require('tchannel/as/json');
+var TChannelAsThrift = require('tchannel/as/thrift');
+var fs = require('fs');
+var path = require('path');
+
+var KEYVALUE_IDL = path.join(__dirname, 'keyvalue.thrift');
 
 function parseArgs(argv) {
-    var opts = {services: [], port: 0, host: '127.0.0.1', verbose: false};
+    var opts = {services: [], thriftServices: [], port: 0, host: '127.0.0.1', verbose: false};
     for (var i = 0; i < argv.length; i++) {
         var a = argv[i];
         var eq = a.indexOf('=');
@@ -41,6 +55,7 @@ function parseArgs(argv) {
         };
         switch (key) {
             case '--service': opts.services.push(next()); break;
+            case '--thrift-keyvalue': opts.thriftServices.push(next()); break;
             case '--port': opts.port = Number(next()); break;
             case '--host': opts.host = next(); break;
             case '--verbose': opts.verbose = true; break;
@@ -48,14 +63,14 @@ function parseArgs(argv) {
             default: usage('unknown argument ' + a);
         }
     }
-    if (opts.services.length === 0) opts.services.push('node-server');
+    if (opts.services.length === 0 && opts.thriftServices.length === 0) opts.services.push('node-server');
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
     return opts;
 }
 
 function usage(problem) {
     if (problem) process.stderr.write('node-server: ' + problem + '\n');
-    process.stderr.write('usage: node-server.js [--service NAME]... [--port 0] [--host 127.0.0.1] [--verbose]\n');
+    process.stderr.write('usage: node-server.js [--service NAME]... [--thrift-keyvalue NAME]... [--port 0] [--host 127.0.0.1] [--verbose]\n');
     process.exit(problem ? 2 : 0);
 }
 
@@ -165,6 +180,35 @@ function registerEndpoints(sub, json) {
     });
 }
 
+// KeyValue over as/thrift on `sub`, with an in-memory store, plus tchannel-node's Meta::health
+// (registered through isHealthy) and Meta::thriftIDL.
+function registerKeyValue(sub) {
+    var thrift = TChannelAsThrift({
+        source: fs.readFileSync(KEYVALUE_IDL, 'utf8'),
+        strict: false,
+        channel: sub,
+        isHealthy: function isHealthy() { return {ok: true}; },
+        // Register Meta::* now rather than after an async file read (no race with LISTENING).
+        loadMetaAsync: false
+    });
+    thrift.registerHealthSync();
+    var store = Object.create(null);
+
+    thrift.register(sub, 'KeyValue::getValue', {}, function getValue(ctx, req, head, args, cb) {
+        var key = args.key;
+        if (!Object.prototype.hasOwnProperty.call(store, key)) {
+            cb(null, {ok: false, head: head, typeName: 'notFound', body: new thrift.spec.NotFoundError({key: key})});
+            return;
+        }
+        cb(null, {ok: true, head: head, body: store[key]});
+    });
+
+    thrift.register(sub, 'KeyValue::setValue', {}, function setValue(ctx, req, head, args, cb) {
+        store[args.key] = args.value;
+        cb(null, {ok: true, head: head, body: null});
+    });
+}
+
 // as/json's register() wraps a handler and calls channel.register(name, wrapped); hand it a
 // stand-in channel to get the wrapped (raw-level) handler back without registering it.
 function captureJSONHandler(json, sub, name, handler) {
@@ -182,8 +226,16 @@ function main() {
     var channel = new TChannel({logger: logger});
     var json = TChannelJSON({channel: channel, logParseFailures: true});
 
+    var subs = Object.create(null);
+    function subFor(serviceName) {
+        if (!subs[serviceName]) subs[serviceName] = channel.makeSubChannel({serviceName: serviceName});
+        return subs[serviceName];
+    }
     opts.services.forEach(function each(serviceName) {
-        registerEndpoints(channel.makeSubChannel({serviceName: serviceName}), json);
+        registerEndpoints(subFor(serviceName), json);
+    });
+    opts.thriftServices.forEach(function each(serviceName) {
+        registerKeyValue(subFor(serviceName));
     });
 
     var closing = false;

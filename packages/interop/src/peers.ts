@@ -13,6 +13,10 @@ export const PEERS_DIR: string = join(PACKAGE_DIR, "peers");
 export const INSTALL_SCRIPT: string = join(PACKAGE_DIR, "scripts", "install-peers.sh");
 export const NODE_SERVER_JS: string = join(PEERS_DIR, "node-server.js");
 export const NODE_CLIENT_JS: string = join(PEERS_DIR, "node-client.js");
+/** The KeyValue IDL node-server.js serves with --thrift-keyvalue and node-client.js uses by default. */
+export const KEYVALUE_THRIFT: string = join(PEERS_DIR, "keyvalue.thrift");
+/** tchannel-node's own Meta IDL (Meta::health, Meta::thriftIDL), used by node-client.js for Meta::*. */
+export const NODE_META_THRIFT: string = join(PEERS_DIR, "node_modules", "tchannel", "as", "meta.thrift");
 
 const STDERR_TAIL = 4000;
 
@@ -60,8 +64,18 @@ function tail(s: string): string {
 }
 
 export interface NodeServerOptions {
-  /** Service name(s) to register the endpoints on; default "node-server". */
+  /**
+   * Service name(s) to register the raw/json endpoints on; default "node-server" (none when only
+   * `thriftKeyValue` is given).
+   */
   service?: string | string[];
+  /**
+   * Service name(s) to serve peers/keyvalue.thrift on (as/thrift): KeyValue::getValue /
+   * KeyValue::setValue over an in-memory store (thrift head echoed back, NotFoundError in the
+   * `notFound` result field for missing keys), plus tchannel-node's Meta::health (via
+   * isHealthy) and Meta::thriftIDL.
+   */
+  thriftKeyValue?: string | string[];
   /** Default 0 (ephemeral). */
   port?: number;
   /** Default "127.0.0.1". */
@@ -89,13 +103,16 @@ export interface NodeServer {
 /**
  * Spawns peers/node-server.js (tchannel-node 4.0.1) and resolves once it prints
  * `LISTENING host:port`. Endpoints: raw echo, slow, app-error, error, inspect; json add,
- * fail, echo (see the header of peers/node-server.js). Rejects with the stderr tail if the
+ * fail, echo; with `thriftKeyValue`, thrift KeyValue::* and Meta::* (see the header of
+ * peers/node-server.js). Rejects with the stderr tail if the
  * process exits or does not listen within 20 s.
  */
 export function startNodeServer(opts: NodeServerOptions = {}): Promise<NodeServer> {
   const args = [NODE_SERVER_JS];
   const services = opts.service === undefined ? [] : Array.isArray(opts.service) ? opts.service : [opts.service];
   for (const s of services) args.push("--service", s);
+  const thriftServices = opts.thriftKeyValue === undefined ? [] : Array.isArray(opts.thriftKeyValue) ? opts.thriftKeyValue : [opts.thriftKeyValue];
+  for (const s of thriftServices) args.push("--thrift-keyvalue", s);
   args.push("--port", String(opts.port ?? 0), "--host", opts.host ?? "127.0.0.1");
   if (opts.verbose) args.push("--verbose");
   if (!existsSync(join(PEERS_DIR, "node_modules", "tchannel"))) {
@@ -162,14 +179,18 @@ export function startNodeServer(opts: NodeServerOptions = {}): Promise<NodeServe
 /** Raw arg input: UTF-8 text, "hex:…", or `pattern` repeated up to `length` bytes. */
 export type RawArgInput = string | { pattern?: string; length: number };
 
+export type NodeClientScheme = "raw" | "json" | "thrift" | "ping";
+
 export interface NodeClientCall {
-  scheme: "raw" | "json" | "ping";
-  /** arg1 (not used by ping). */
+  scheme: NodeClientScheme;
+  /** arg1 (not used by ping); thrift: "Service::method", e.g. "KeyValue::getValue", "Meta::health". */
   endpoint?: string;
-  /** raw: RawArgInput; json: an object of strings (arg2). */
+  /** raw: RawArgInput; json: an object of strings (arg2); thrift: the thrift head (strings). */
   headers?: RawArgInput | Record<string, string> | null;
-  /** raw: RawArgInput; json: any JSON value (arg3). */
+  /** raw: RawArgInput; json: any JSON value (arg3); thrift: the method's arguments, e.g. { key: "k" }. */
   body?: unknown;
+  /** thrift: IDL file for this call (absolute, or relative to peers/); default spec.thriftIdl. */
+  thriftIdl?: string;
   /** ms; default 5000. */
   timeout?: number;
   /** 0 none, 1 crc32, 2 farmhash32, 3 crc32c (tchannel-node's default). */
@@ -192,6 +213,11 @@ export interface NodeClientSpec {
   parallel?: boolean;
   /** Raw args longer than this are reported by length + sha256 only; default 65536. */
   inlineLimit?: number;
+  /**
+   * thrift: the IDL file (absolute, or relative to peers/); default peers/keyvalue.thrift.
+   * Meta::* calls always use tchannel-node's as/meta.thrift.
+   */
+  thriftIdl?: string;
   calls: NodeClientCall[];
 }
 
@@ -216,15 +242,22 @@ export interface NodeClientError {
 
 export interface NodeClientResult {
   index: number;
-  scheme: "raw" | "json" | "ping";
+  scheme: NodeClientScheme;
   endpoint?: string;
   ok: boolean;
   /** raw only: the call res code (0 ok, 1 application error). */
   code?: number;
-  /** raw: RawArgResult; json: the parsed arg2; null on error. */
+  /** raw: RawArgResult; json: the parsed arg2; thrift: the response head; null on error. */
   headers?: any;
-  /** raw: RawArgResult; json: the parsed arg3 (the error object when !ok); null on error. */
+  /**
+   * raw: RawArgResult; json: the parsed arg3 (the error object when !ok); thrift: the return
+   * value (null for void), or the declared exception's fields when !ok; null on error.
+   */
   body?: any;
+  /** thrift, declared exception only: the result field that was set, e.g. "notFound". */
+  typeName?: string | null;
+  /** thrift, declared exception only: the exception's IDL type, e.g. "NotFoundError". */
+  exceptionType?: string | null;
   transportHeaders?: Record<string, string>;
   /** Set when the call failed with a protocol/system error (no call res). */
   error?: NodeClientError;

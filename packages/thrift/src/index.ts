@@ -4,3 +4,5 @@ export { thriftClient, type ThriftCallOptions, type ThriftClient, type ThriftHan
 export { OneWayNotSupportedError, ThriftException, ValueExpectedError } from "./thrift-errors.js";
 export { ThriftCodecError, MAX_DEPTH } from "./binary-codec.js";
 export { META_IDL } from "./meta-service.js";
+export { generateTypes } from "./type-generator.js";
+export type { ArgsOf, ResultOf } from "./thrift-client.js";

@@ -22,12 +22,23 @@ export interface ThriftCallOptions extends Omit<CallOptions, "service"> {
   service?: string;
 }
 
-export type ThriftHandler = (request: Request<any, ThriftHeaders>) => unknown;
+export type ThriftHandler<Args = any, Result = unknown> = (
+  request: Request<Args, ThriftHeaders>,
+) => Result | Response<Result, ThriftHeaders> | Promise<Result | Response<Result, ThriftHeaders>>;
+
+/** The args of a request builder of a typed service (see `tchannel-thrift types`). */
+export type ArgsOf<F> = F extends (args: infer A) => ThriftRequest<any> ? A : any;
+/** The result of a request builder of a typed service. */
+export type ResultOf<F> = F extends (...args: any[]) => ThriftRequest<infer R> ? R : unknown;
 
 /** `tchannel.thrift`: call with a request built from a loaded module, and register handlers. */
 export interface ThriftClient {
   <Result>(request: ThriftRequest<Result>, options?: ThriftCallOptions): Promise<Response<Result, ThriftHeaders>>;
-  register(service: ThriftService, method: string, handler: ThriftHandler): void;
+  register<S extends { readonly methods: ReadonlyMap<string, ThriftMethod> }, M extends keyof S & string>(
+    service: S,
+    method: M,
+    handler: ThriftHandler<ArgsOf<S[M]>, ResultOf<S[M]>>,
+  ): void;
 }
 
 const clients = new WeakMap<TChannel, ThriftClient>();
@@ -41,9 +52,9 @@ export function thriftClient(channel: TChannel): ThriftClient {
   if (known) return known;
   let lastModule: ModuleInfo | undefined;
   const client = (async (request: ThriftRequest, options: ThriftCallOptions = {}) => callThrift(channel, request, options)) as ThriftClient;
-  client.register = (service, name, handler) => {
+  client.register = (service: { readonly methods: ReadonlyMap<string, ThriftMethod> }, name: string, handler: ThriftHandler) => {
     const method = service?.methods?.get(name);
-    if (!method) throw new TypeError(`${service?.name ?? "service"} has no method ${JSON.stringify(name)}`);
+    if (!method) throw new TypeError(`${(service as ThriftService)?.name ?? "service"} has no method ${JSON.stringify(name)}`);
     if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`);
     const info = (service as unknown as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
     if (info) lastModule = info;

@@ -1,3 +1,4 @@
+/// <reference path="./thriftrw.d.ts" />
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
@@ -56,15 +57,23 @@ export interface ModuleInfo {
   hostPort: string | undefined;
   /** IDL sources by path relative to the entry point's folder, for Meta::thriftIDL. */
   idls: Record<string, string>;
+  /** The entry point's key in `idls`, as tchannel-node's Meta::thriftIDL answers it. */
   entryPoint: string;
-  thriftrw: Thrift;
+  /** The thriftrw object (its type is ours, not public). */
+  thriftrw: unknown;
+  /** Every struct, union and exception, compiled, by name. */
+  structs: Map<string, StructDef>;
+  /** Every service's methods, by service name. */
+  services: Map<string, Map<string, ThriftMethod>>;
+  /** Enum names and their members. */
+  enums: Map<string, string[]>;
 }
 
 /**
  * Loads a Thrift IDL at run time (no code generation): `path` is absolute or relative to the
  * current directory; includes resolve relative to the including file.
  */
-export async function loadThrift(path: string, options: LoadOptions): Promise<ThriftModule> {
+export async function loadThrift<M = ThriftModule>(path: string, options: LoadOptions): Promise<M> {
   const entry = resolve(path);
   const idls: Record<string, string> = {};
   const root = dirname(entry);
@@ -78,21 +87,22 @@ export async function loadThrift(path: string, options: LoadOptions): Promise<Th
     idls[key] = source;
     for (const m of source.matchAll(/^\s*include\s+["']([^"']+)["']/gm)) pending.push(resolve(dirname(file), m[1]!));
   }
-  return build(new Thrift({ idls, entryPoint: relative(root, entry), strict: false, allowOptionalArguments: true }), options, idls, entry);
+  const entryPoint = relative(root, entry);
+  return build(new Thrift({ idls, entryPoint, strict: false, allowOptionalArguments: true }), options, idls, entryPoint) as M;
 }
 
 /** The synchronous form of `loadThrift`, for start-up code. */
-export function loadThriftSync(path: string, options: LoadOptions): ThriftModule {
+export function loadThriftSync<M = ThriftModule>(path: string, options: LoadOptions): M {
   const entry = isAbsolute(path) ? path : resolve(path);
   readFileSync(entry); // a clear ENOENT before thriftrw's own error
   const thrift = new Thrift({ entryPoint: entry, allowFilesystemAccess: true, strict: false, allowOptionalArguments: true });
   const sources = thrift.getSources();
-  return build(thrift, options, sources.idls, entry);
+  return build(thrift, options, sources.idls, sources.entryPoint) as M;
 }
 
 /** Loads an IDL given as a string (no includes). */
-export function loadThriftSource(source: string, options: LoadOptions): ThriftModule {
-  return build(new Thrift({ source, strict: false, allowOptionalArguments: true }), options, { "service.thrift": source }, "service.thrift");
+export function loadThriftSource<M = ThriftModule>(source: string, options: LoadOptions): M {
+  return build(new Thrift({ source, strict: false, allowOptionalArguments: true }), options, { "service.thrift": source }, "service.thrift") as M;
 }
 
 function build(thrift: Thrift, options: LoadOptions, idls: Record<string, string>, entryPoint: string): ThriftModule {
@@ -104,16 +114,46 @@ function build(thrift: Thrift, options: LoadOptions, idls: Record<string, string
     return (fields) => new Cls(fields);
   });
   const module: Record<string, unknown> = {};
-  const info: ModuleInfo = { service: options.service, hostPort: options.hostPort, idls, entryPoint, thriftrw: thrift };
-  for (const [name, model] of Object.entries(thrift.models)) {
-    const m = model as { typeid?: number; fields?: unknown };
-    if (m.fields !== undefined) {
-      compiler.struct(model as ThriftStructModel);
-      const Cls = classes.get(name);
-      if (Cls) module[name] = Cls;
+  const info: ModuleInfo = {
+    service: options.service,
+    hostPort: options.hostPort,
+    idls,
+    entryPoint,
+    thriftrw: thrift,
+    structs: new Map(),
+    services: new Map(),
+    enums: new Map(),
+  };
+  const expose = (source: Thrift, target: Record<string, unknown>, prefix: string) => {
+    for (const [name, model] of Object.entries(source.models)) {
+      // thriftrw's models also hold its message-envelope types and every *_args/*_result.
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || name.startsWith("ThriftMessageEnvelope")) continue;
+      if ((model as { fields?: unknown }).fields === undefined) continue;
+      const def = compiler.struct(model as ThriftStructModel);
+      info.structs.set(prefix + name, def);
+      target[name] = classes.get(def.name);
     }
-  }
-  for (const name of [...Object.keys(thrift.enums ?? {}), ...Object.keys(thrift.consts ?? {})]) module[name] = thrift[name];
+    for (const name of Object.keys(source.enums ?? {})) {
+      if (name.startsWith("ThriftMessageEnvelope")) continue;
+      target[name] = source[name];
+      info.enums.set(prefix + name, Object.keys(source[name] as object));
+    }
+    // thriftrw's consts also hold every enum member, qualified and bare, and its own envelope
+    // enum's; keep what the IDL declared with `const`.
+    const enumMembers = new Set<string>();
+    for (const name of Object.keys(source.enums ?? {})) for (const member of Object.keys(source[name] as object)) enumMembers.add(member);
+    for (const [name, value] of Object.entries(source.consts ?? {})) {
+      if (name.includes(".") || enumMembers.has(name)) continue;
+      if (value !== null && typeof value === "object" && value.constructor?.name === "ThriftConst") continue;
+      target[name] = value;
+    }
+    for (const [name, included] of Object.entries(source.modules ?? {})) {
+      const sub: Record<string, unknown> = (target[name] as Record<string, unknown>) ?? {};
+      target[name] = sub;
+      expose(included, sub, `${prefix}${name}.`);
+    }
+  };
+  expose(thrift, module, "");
   for (const [serviceName, functions] of Object.entries(thrift.services)) {
     const methods = new Map<string, ThriftMethod>();
     const service: Record<string | symbol, unknown> = { name: serviceName, methods, [MODULE_INFO]: info };
@@ -132,10 +172,8 @@ function build(thrift: Thrift, options: LoadOptions, idls: Record<string, string
       methods.set(name, method);
       service[name] = (args: Record<string, unknown> = {}): ThriftRequest => ({ method, args, service: options.service, hostPort: options.hostPort });
     }
+    info.services.set(serviceName, methods);
     module[serviceName] = Object.freeze(service);
-  }
-  for (const [name, included] of Object.entries(thrift.modules ?? {})) {
-    if (module[name] === undefined) module[name] = included;
   }
   Object.defineProperty(module, MODULE_INFO, { value: info });
   return module;

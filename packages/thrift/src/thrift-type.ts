@@ -1,3 +1,4 @@
+/// <reference path="./thriftrw.d.ts" />
 import type { ThriftEnumModel, ThriftModel, ThriftStructModel } from "thriftrw";
 
 /**
@@ -71,7 +72,10 @@ interface Models {
   keyType?: ThriftModel;
 }
 
-/** Compiles thriftrw models into ThriftTypes, once per model (recursive structs included). */
+/**
+ * Compiles thriftrw models into ThriftTypes, once per model (recursive structs included).
+ * @internal
+ */
 export class TypeCompiler {
   readonly #structs = new Map<ThriftModel, StructDef>();
   readonly #makers: (def: StructDef) => StructDef["make"];
