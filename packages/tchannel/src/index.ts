@@ -1,0 +1,63 @@
+// tchannel-ts: everything an application needs in one package. Smaller installs can depend on
+// @tchannel/frame, @tchannel/channel, @tchannel/json or @tchannel/thrift alone.
+export { TChannel } from "./tchannel.js";
+export {
+  AlreadyListeningError,
+  BadRequestError,
+  BusyError,
+  CancelledError,
+  ChannelClosedError,
+  DEFAULT_RETRY_LIMIT,
+  DEFAULT_RETRY_ON,
+  DeclinedError,
+  FatalProtocolError,
+  InvalidChecksumError,
+  NetworkError,
+  NoAvailablePeerError,
+  RETRY_CONNECTION_ERROR,
+  RETRY_CONNECTION_ERROR_AND_TIMEOUT,
+  RETRY_NEVER,
+  RETRY_TIMEOUT,
+  Response,
+  TChannelError,
+  TimeoutError,
+  UnexpectedError,
+  UnhealthyError,
+  currentRequestContext,
+  rawScheme,
+  type ArgScheme,
+  type CallOptions,
+  type CallResult,
+  type Handler,
+  type Request,
+  type RequestContext,
+  type RetryCategory,
+  type RetryOn,
+  type SchemeCallOptions,
+  type SchemeClient,
+  type TChannelOptions,
+  type TransportInfo,
+} from "@tchannel/channel";
+export { ChecksumType } from "@tchannel/frame";
+export { jsonScheme, type JsonHeaders } from "@tchannel/json";
+export {
+  OneWayNotSupportedError,
+  ThriftException,
+  ValueExpectedError,
+  generateTypes,
+  loadThrift,
+  loadThriftSource,
+  loadThriftSync,
+  type LoadOptions,
+  type ThriftCallOptions,
+  type ThriftClient,
+  type ThriftHeaders,
+  type ThriftModule,
+  type ThriftRequest,
+  type ThriftService,
+} from "@tchannel/thrift";
+
+import { loadThrift, loadThriftSync } from "@tchannel/thrift";
+
+/** tchannel-python's `from tchannel import thrift; thrift.load(path, service=...)`. */
+export const thrift = { load: loadThrift, loadSync: loadThriftSync } as const;
