@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
 rm -f packages/*/.test-results.json apps/*/.test-results.json
-pnpm turbo run build typecheck test --continue
+pnpm turbo run build typecheck test --continue --concurrency=2
 node scripts/check-deps.mjs
 node scripts/test-summary.mjs

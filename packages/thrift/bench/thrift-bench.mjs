@@ -71,7 +71,7 @@ const GET_DEF = kv.KeyValue.getValue({}).method.args;
 const SET_DEF = kv.KeyValue.setValue({}).method.args;
 const ENTRY_DEF = kitchen[Symbol.for("tchannel.thrift.module")].structs.get("Entry");
 
-// thriftrw: its own models of the same structs, loaded as the brief of thriftrw users would.
+// thriftrw: its own models of the same structs, loaded the way a thriftrw user would.
 const kvRW = new Thrift({ entryPoint: KV_IDL, allowFilesystemAccess: true, strict: false });
 const kitchenRW = new Thrift({ entryPoint: KITCHEN_IDL, allowFilesystemAccess: true, strict: false });
 const GET_MODEL = kvRW.getType("KeyValue::getValue_args");
