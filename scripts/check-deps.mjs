@@ -58,7 +58,10 @@ for (const group of ["packages", "apps"]) {
       const text = readFileSync(file, "utf8");
       for (const m of text.matchAll(/from\s+["']((?:@tchannel\/[^/"']+)|tchannel-ts)(\/[^"']*)?["']/g)) {
         const dep = m[1];
-        if (dep === pkg.name) problems.push(`${relative(root, file)} imports its own package ${dep}`);
+        // Tests may hold consumer programs in strings (e.g. the .d.ts generator's type test).
+        if (dep === pkg.name) {
+          if (!file.endsWith(".test.ts")) problems.push(`${relative(root, file)} imports its own package ${dep}`);
+        }
         else if (!declared.has(dep) && !(pkg.devDependencies ?? {})[dep]) {
           problems.push(`${relative(root, file)} imports ${dep}, which ${pkg.name} does not declare`);
         } else if (!file.endsWith(".test.ts") && !declared.has(dep)) {

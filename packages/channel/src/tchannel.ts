@@ -39,9 +39,21 @@ interface Registration {
 }
 
 interface InboundState {
-  controller: AbortController;
+  /** Created only when a handler looks at its signal: most never do. */
+  controller: AbortController | undefined;
+  /** Why the call ended early (timeout, cancel, connection closed), once it has. */
+  abortReason: string | undefined;
   timer: NodeJS.Timeout;
   done: boolean;
+}
+
+/** The handler's AbortSignal, made on first use; already aborted if the call ended early. */
+function signalOf(state: InboundState): AbortSignal {
+  if (!state.controller) {
+    state.controller = new AbortController();
+    if (state.abortReason !== undefined) state.controller.abort(new CancelledError(state.abortReason));
+  }
+  return state.controller.signal;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -332,7 +344,9 @@ export class TChannel {
         endpoint: call.endpoint,
         service: call.service,
         transport: call.transport,
-        signal: call.signal,
+        get signal() {
+          return call.signal;
+        },
         deadline: call.deadline,
       });
       const response = result instanceof Response ? result : new Response<Body, Headers>(result as Body);
@@ -373,11 +387,15 @@ export class TChannel {
     this.#finishInbound(state, "cancelled by the caller");
   }
 
-  #finishInbound(state: InboundState, reason: string): void {
+  /** Ends an inbound call; `reason` (timeout, cancel, close) aborts the handler's signal. */
+  #finishInbound(state: InboundState, reason?: string): void {
     if (state.done) return;
     state.done = true;
     clearTimeout(state.timer);
-    state.controller.abort(new CancelledError(reason));
+    if (reason !== undefined) {
+      state.abortReason = reason;
+      state.controller?.abort(new CancelledError(reason));
+    }
     this.#inflight--;
     if (this.#inflight === 0) this.#drained?.();
   }
@@ -422,8 +440,7 @@ export class TChannel {
     const calls = inbound;
     const started = performance.now();
     const deadline = started + frame.ttl;
-    const controller = new AbortController();
-    const state: InboundState = { controller, done: false, timer: undefined as unknown as NodeJS.Timeout };
+    const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout };
     state.timer = setTimeout(() => {
       if (state.done) return;
       calls.delete(id);
@@ -448,7 +465,9 @@ export class TChannel {
         retryFlags: headers.re,
         headers,
       },
-      signal: controller.signal,
+      get signal() {
+        return signalOf(state);
+      },
       deadline,
       tracing,
       remoteHostPort: conn.remoteHostPort,
@@ -457,7 +476,7 @@ export class TChannel {
     const settle = (reply: OutboundReply | undefined, error: unknown) => {
       if (state.done) return; // timed out or cancelled: the answer was given already
       calls.delete(id);
-      this.#finishInbound(state, "completed");
+      this.#finishInbound(state);
       if (error === undefined) {
         try {
           conn.write(

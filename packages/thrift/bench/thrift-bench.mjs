@@ -1,7 +1,7 @@
 // Microbenchmark of the @tchannel/thrift binary codec against thriftrw 3.12.0 and a hand-written
 // codec (run `pnpm build` first; it imports ../dist).
 //
-//   node bench/thrift-bench.mjs           about 75 s: 15 rounds of ~120 ms per case
+//   node bench/thrift-bench.mjs           about 90 s: 15 rounds of ~120 ms for each of 33 cases
 //   node bench/thrift-bench.mjs --quick   CI smoke run, a few seconds
 //
 // Payloads (bare TBinaryProtocol structs, as arg3 of a Thrift call carries them, spec §15.3):

@@ -70,7 +70,17 @@ export function thriftClient(channel: TChannel): ThriftClient {
       }
       let result: unknown;
       try {
-        result = await handler({ body, headers, endpoint: method.endpoint, service: call.service, transport: call.transport, signal: call.signal, deadline: call.deadline });
+        result = await handler({
+          body,
+          headers,
+          endpoint: method.endpoint,
+          service: call.service,
+          transport: call.transport,
+          get signal() {
+            return call.signal;
+          },
+          deadline: call.deadline,
+        });
       } catch (err) {
         const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
         if (!field) throw err;
