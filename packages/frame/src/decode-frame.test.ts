@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { catchError } from "../test/catch-error.js";
 import { ChecksumType } from "./checksum.js";
 import { decodeFrame } from "./decode-frame.js";
 import { encodeFrame } from "./encode-frame.js";
@@ -155,11 +156,3 @@ function withRawHeaders(pairs: string[][]): Buffer {
   return Buffer.concat([head, body]);
 }
 
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected an error");
-}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
+import { catchError } from "../test/catch-error.js";
 import { ChecksumType } from "./checksum.js";
 import { decodeFrame } from "./decode-frame.js";
 import { encodeCallReq } from "./encode-call-message.js";
@@ -130,11 +131,3 @@ describe("MessageAssembler", () => {
   });
 });
 
-function catchError(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected an error");
-}
