@@ -29,6 +29,53 @@ export npm_config_audit=false
 
 cd "$PEERS"
 
+# `install-peers.sh uber-tcurl` installs peers/uber-tcurl instead: Uber's tcurl 4.23.1 on
+# tchannel-node 4.0.1 (npm overrides its tchannel ^3.7.0, whose native deps do not build on
+# Node 20; `metrics` is the same local stub), for src/tcurl.test.ts. Same scheme: npm ci from
+# its committed lockfile, a stamp, a lock. About 30 s from a cold npm cache.
+if [ "${1:-}" = "uber-tcurl" ]; then
+  UT="$PEERS/uber-tcurl"
+  UT_STAMP="$UT/node_modules/.uber-tcurl-stamp"
+  ut_stamp() {
+    {
+      cat "$UT/package.json" "$UT/package-lock.json"
+      find stubs -type f | LC_ALL=C sort | xargs cat
+      node -p 'process.version + " " + process.versions.modules + " " + process.platform + " " + process.arch'
+    } | sha256sum | cut -d' ' -f1
+  }
+  ut_verify() {
+    (cd "$UT" && node -e '
+      require("farmhash"); require("sse4_crc32"); require("tchannel"); require("tchannel/as/thrift");
+      var v = require("tcurl/package.json").version;
+      if (v !== "4.23.1") throw new Error("tcurl is " + v + ", expected 4.23.1");
+      if (require("tchannel/package.json").version !== "4.0.1") throw new Error("tchannel is not 4.0.1");
+    ') && [ -e "$UT/node_modules/.bin/tcurl" ]
+  }
+  ut_ok() { [ -f "$UT_STAMP" ] && [ "$(cat "$UT_STAMP")" = "$(ut_stamp)" ] && ut_verify 2>/dev/null; }
+  ut_ok && exit 0
+  # The lock is peers/.install.lock (shared with the install above; both are ignored by git).
+  exec 9>"$PEERS/.install.lock"
+  flock 9
+  ut_ok && exit 0
+  start=$SECONDS
+  ut_log="$(mktemp "${TMPDIR:-/tmp}/uber-tcurl-npm.XXXXXX")"
+  echo "install-peers: npm ci in $UT (npm_config_nodedir=$npm_config_nodedir)" >&2
+  if ! (cd "$UT" && timeout 900 npm ci --no-audit --no-fund --loglevel=error >"$ut_log" 2>&1); then
+    echo "install-peers: npm ci failed; last lines of $ut_log:" >&2
+    tail -n 40 "$ut_log" >&2
+    exit 1
+  fi
+  if ! ut_verify; then
+    echo "install-peers: installed, but Uber's tcurl does not load; last lines of $ut_log:" >&2
+    tail -n 40 "$ut_log" >&2
+    exit 1
+  fi
+  rm -f "$ut_log"
+  ut_stamp >"$UT_STAMP"
+  echo "install-peers: uber-tcurl ok in $((SECONDS - start)) s" >&2
+  exit 0
+fi
+
 stamp() {
   {
     cat package.json package-lock.json

@@ -329,3 +329,81 @@ export function runNodeClient(spec: NodeClientSpec, opts: { timeoutMs?: number }
     child.stdin.end(JSON.stringify(spec));
   });
 }
+
+// ---- Uber's tcurl 4.23.1 (peers/uber-tcurl, a standalone npm project) ----------------------
+
+/** packages/interop/peers/uber-tcurl: Uber's tcurl 4.23.1 on tchannel-node 4.0.1. */
+export const UBER_TCURL_DIR: string = join(PEERS_DIR, "uber-tcurl");
+/** Uber's tcurl entry point; run it with `node`. */
+export const UBER_TCURL_JS: string = join(UBER_TCURL_DIR, "node_modules", "tcurl", "index.js");
+
+let uberTcurlInstalled = false;
+
+/**
+ * Runs `scripts/install-peers.sh uber-tcurl` synchronously (npm ci of peers/uber-tcurl, skipped
+ * when already installed from the same lockfile), at most once per process.
+ */
+export function ensureUberTcurlInstalled(): void {
+  if (uberTcurlInstalled) return;
+  const res = spawnSync("bash", [INSTALL_SCRIPT, "uber-tcurl"], {
+    cwd: PACKAGE_DIR,
+    encoding: "utf8",
+    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 15 * 60 * 1000,
+  });
+  if (res.error || res.status !== 0) {
+    const output = `${res.stdout ?? ""}${res.stderr ?? ""}`.slice(-STDERR_TAIL);
+    throw new Error(`install-peers.sh uber-tcurl failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`);
+  }
+  uberTcurlInstalled = true;
+}
+
+export interface CliResult {
+  /** The exit code (null if killed by a signal). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs a command-line program with `node` (Uber's tcurl by default) and collects its output.
+ * Rejects only if it cannot be spawned or does not exit within `timeoutMs` (default 30 s).
+ */
+export function runNodeCli(script: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise<CliResult>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd ?? PEERS_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    track(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8");
+    child.stderr.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d: string) => {
+      stderr += d;
+    });
+    const timeoutMs = opts.timeoutMs ?? 30000;
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${script} ${args.join(" ")}: no exit within ${timeoutMs} ms\nstdout: ${tail(stdout)}\nstderr: ${tail(stderr)}`));
+    }, timeoutMs);
+    child.once("error", (err) => {
+      clearTimeout(timer);
+      reject(new Error(`${script}: spawn failed: ${err.message}`));
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs Uber's tcurl (peers/uber-tcurl; call ensureUberTcurlInstalled() first) with `args`. */
+export function runUberTcurl(args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  if (!existsSync(UBER_TCURL_JS)) {
+    return Promise.reject(new Error("Uber's tcurl is not installed; call ensureUberTcurlInstalled() first"));
+  }
+  return runNodeCli(UBER_TCURL_JS, args, opts);
+}
