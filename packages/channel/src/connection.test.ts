@@ -198,6 +198,41 @@ describe("a server under bad input", () => {
   });
 });
 
+describe("connection-level notices", () => {
+  it("keeps a connection open on a Declined error frame with id 0xffffffff (Hyperbahn's drain notice)", async () => {
+    const net = await import("node:net");
+    const sockets: Socket[] = [];
+    let hostPort = "";
+    const fake = net.createServer((s) => {
+      sockets.push(s);
+      const decoder = new FrameDecoder();
+      s.on("data", (d) => {
+        for (const f of decoder.push(d)) {
+          if (f.type === FrameType.InitReq) {
+            s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: hostPort, process_name: "router" } }));
+            s.write(encodeFrame({ type: FrameType.Error, id: NULL_ID, code: ErrorCode.Declined, tracing: EMPTY_TRACING, message: "draining: closing due to unadvertisement" }));
+          } else if (f.type === FrameType.PingReq) {
+            s.write(encodeFrame({ type: FrameType.PingRes, id: f.id }));
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
+    hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
+    const client = new TChannel({ name: "client" });
+    open.push(client);
+    await client.ping(hostPort);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(sockets.length).toBe(1);
+    // The drained connection stays open (a ping on it still works), but the next call opens a new one.
+    await client.ping(hostPort);
+    expect(sockets.length).toBe(2);
+    expect(sockets[0]!.destroyed).toBe(false);
+    fake.close();
+    for (const s of sockets) s.destroy();
+  });
+});
+
 describe("a client's handshake", () => {
   it("announces 0.0.0.0:0 when it does not listen, and its listening host:port when it does (spec §4)", async () => {
     const net = await import("node:net");

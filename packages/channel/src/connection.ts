@@ -58,6 +58,8 @@ export class Connection {
   /** Whether the peer listens at `remoteHostPort` (it did not send 0.0.0.0:0). */
   remoteListening = false;
   remoteProcessName = "";
+  /** The peer said it is draining this connection (an error frame with id 0xffffffff). */
+  draining = false;
   readonly ready: Promise<void>;
 
   readonly #socket: Socket;
@@ -288,9 +290,15 @@ export class Connection {
         return;
       }
       case FrameType.Error: {
-        if (frame.id === NULL_ID || frame.code === ErrorCode.FatalProtocol) {
-          // A connection-level error: every call on this connection is lost (spec §10).
+        if (frame.code === ErrorCode.FatalProtocol) {
+          // The peer is closing the connection: every call on it is lost (spec §10).
           this.close(errorFromWire(frame.code, `peer ${this.remoteHostPort} reported: ${frame.message}`, { hostPort: this.remoteHostPort }));
+          return;
+        }
+        if (frame.id === NULL_ID) {
+          // A notice about the connection, not a call: Hyperbahn sends Declined "draining: ..."
+          // after an unadvertise. Calls in flight go on; new ones go elsewhere.
+          this.draining = true;
           return;
         }
         const pending = this.#pending.get(frame.id);

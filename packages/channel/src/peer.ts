@@ -38,9 +38,9 @@ export class Peer {
   /** A ready connection right now, if there is one (the fast path of every call). */
   readyConnection(): Connection | undefined {
     const conns = this.#connections;
-    if (conns.length === 1) return conns[0];
+    if (conns.length === 1 && !conns[0]!.draining) return conns[0];
     let best: Connection | undefined;
-    for (const c of conns) if (best === undefined || c.pendingCount < best.pendingCount) best = c;
+    for (const c of conns) if (!c.draining && (best === undefined || c.pendingCount < best.pendingCount)) best = c;
     return best;
   }
 
