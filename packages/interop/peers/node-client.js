@@ -6,6 +6,10 @@
 //
 // SPEC: {
 //   hostPort: "127.0.0.1:4040",        the peer (must be ip:port, tchannel-node rejects names)
+//   hyperbahnRouters?: ["127.0.0.1:21300", ...]   call through Hyperbahn instead: the calls go
+//                                      to these routers via tchannel-node's HyperbahnClient
+//                                      getClientChannel({serviceName}) (this process never
+//                                      listens or advertises); hostPort may then be omitted
 //   service: "svc",                    default service name for the calls
 //   callerName?: "node-client",        the `cn` transport header
 //   parallel?: false,                  true: send all calls at once (output still in call order)
@@ -80,7 +84,11 @@ function readSpec(arg) {
         fail('spec is not valid JSON: ' + e.message);
     }
     if (!spec || typeof spec !== 'object') fail('spec must be an object');
-    if (typeof spec.hostPort !== 'string') fail('spec.hostPort is required');
+    if (spec.hyperbahnRouters !== undefined &&
+        (!Array.isArray(spec.hyperbahnRouters) || spec.hyperbahnRouters.length === 0)) {
+        fail('spec.hyperbahnRouters must be a non-empty array of host:port');
+    }
+    if (typeof spec.hostPort !== 'string' && !spec.hyperbahnRouters) fail('spec.hostPort is required');
     if (!Array.isArray(spec.calls)) fail('spec.calls must be an array');
     return spec;
 }
@@ -190,10 +198,30 @@ function main() {
     var defaultCaller = spec.callerName || 'node-client';
     var channel = new TChannel({logger: makeLogger()});
     var subs = Object.create(null);
+    var hyperbahnClient = null;
+    if (spec.hyperbahnRouters) {
+        var HyperbahnClient = require('tchannel/hyperbahn');
+        var clientLogger = makeLogger();
+        var warn = clientLogger.warn;
+        clientLogger.warn = function quiet(msg, info) {
+            if (/tcollector tracing is OFF/.test(String(msg))) return;
+            warn(msg, info);
+        };
+        hyperbahnClient = HyperbahnClient({
+            tchannel: channel,
+            serviceName: defaultCaller,
+            callerName: defaultCaller,
+            hostPortList: spec.hyperbahnRouters,
+            logger: clientLogger,
+            reportTracing: false
+        });
+    }
 
     function subFor(serviceName) {
         if (!subs[serviceName]) {
-            subs[serviceName] = channel.makeSubChannel({serviceName: serviceName, peers: [spec.hostPort]});
+            subs[serviceName] = hyperbahnClient ?
+                hyperbahnClient.getClientChannel({serviceName: serviceName}) :
+                channel.makeSubChannel({serviceName: serviceName, peers: [spec.hostPort]});
         }
         return subs[serviceName];
     }
@@ -395,6 +423,7 @@ function main() {
             process.stdout.write('', function () { process.exit(0); });
         }
         setTimeout(exit, 2000).unref();
+        if (hyperbahnClient) hyperbahnClient.destroy();
         try {
             channel.close(exit);
         } catch (e) {

@@ -4,6 +4,7 @@
 //
 //   node node-server.js [--service NAME]... [--thrift-keyvalue NAME]... [--port 0]
 //                       [--host 127.0.0.1] [--verbose]
+//                       [--hyperbahn ROUTER,ROUTER... [--advertise-interval MS]]
 //
 // Prints exactly one line `LISTENING <host:port>` on stdout once it accepts connections,
 // then serves until SIGTERM/SIGINT, closes the channel and exits 0. Everything else
@@ -17,7 +18,9 @@
 //                      UnexpectedError, BadRequest, NetworkError, Unhealthy, ProtocolError),
 //                      arg3 = message
 //   raw  inspect    -> ok, arg3 = JSON of what the server saw: service, endpoint, transport
-//                      headers, checksum type, ttl, tracing, arg2/arg3 lengths + sha256
+//                      headers, checksum type, ttl, tracing, arg2/arg3 lengths + sha256,
+//                      and the connection it came on (remoteName, connectionDirection,
+//                      socketRemoteAddr)
 //   json add        -> body {a,b} -> {sum: a+b}; application headers echoed back
 //   json fail       -> not-ok, body {type: "bad", message: "nope"}
 //   json echo       -> ok, head and body echoed
@@ -31,6 +34,19 @@
 // Thrift response heads echo the request head (application headers).
 // Checksums: tchannel-node verifies any checksum type (0 none, 1 crc32, 2 farmhash32,
 // 3 crc32c) and answers with the request's type; nothing to configure.
+//
+// --hyperbahn ROUTERS (comma-separated host:port): after listening, every --service and
+// --thrift-keyvalue name is advertised to those Hyperbahn routers with tchannel-node's own
+// HyperbahnClient (require('tchannel/hyperbahn'); service `hyperbahn`, json `ad`), which
+// re-advertises every --advertise-interval MS (+-50% fuzz; HyperbahnClient's default 60000,
+// i.e. every 30-90 s). Extra stdout lines, one JSON object each, in this mode only:
+//   ADVERTISED {"service", "hostPort", "count", "result": <the ad response body>}  (every ad)
+//   ADVERTISE-FAILED {"service", "error"}
+//   CONNECTION {"direction": "in", "remoteName", "socketRemoteAddr"}  (an incoming connection
+//              was identified: who connected to us, e.g. a router that relays calls)
+//   ADVERTISING-STOPPED {}   after SIGUSR2, which stops re-advertising (no unad) so that a
+//              router with a reap period drops this service
+// On SIGTERM/SIGINT the services are unadvertised (`unad`, <= 1 s) before the channel closes.
 
 var crypto = require('crypto');
 var TChannel = require('tchannel');
@@ -42,7 +58,8 @@ var path = require('path');
 var KEYVALUE_IDL = path.join(__dirname, 'keyvalue.thrift');
 
 function parseArgs(argv) {
-    var opts = {services: [], thriftServices: [], port: 0, host: '127.0.0.1', verbose: false};
+    var opts = {services: [], thriftServices: [], port: 0, host: '127.0.0.1', verbose: false,
+        hyperbahn: null, advertiseInterval: undefined};
     for (var i = 0; i < argv.length; i++) {
         var a = argv[i];
         var eq = a.indexOf('=');
@@ -59,18 +76,23 @@ function parseArgs(argv) {
             case '--port': opts.port = Number(next()); break;
             case '--host': opts.host = next(); break;
             case '--verbose': opts.verbose = true; break;
+            case '--hyperbahn': opts.hyperbahn = next().split(',').filter(Boolean); break;
+            case '--advertise-interval': opts.advertiseInterval = Number(next()); break;
             case '--help': case '-h': usage(null); break;
             default: usage('unknown argument ' + a);
         }
     }
     if (opts.services.length === 0 && opts.thriftServices.length === 0) opts.services.push('node-server');
     if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) usage('bad --port');
+    if (opts.hyperbahn && !opts.hyperbahn.length) usage('bad --hyperbahn');
+    if (opts.advertiseInterval !== undefined && !(opts.advertiseInterval > 0)) usage('bad --advertise-interval');
     return opts;
 }
 
 function usage(problem) {
     if (problem) process.stderr.write('node-server: ' + problem + '\n');
-    process.stderr.write('usage: node-server.js [--service NAME]... [--thrift-keyvalue NAME]... [--port 0] [--host 127.0.0.1] [--verbose]\n');
+    process.stderr.write('usage: node-server.js [--service NAME]... [--thrift-keyvalue NAME]... [--port 0] [--host 127.0.0.1] [--verbose]\n' +
+        '                      [--hyperbahn ROUTER,ROUTER... [--advertise-interval MS]]\n');
     process.exit(problem ? 2 : 0);
 }
 
@@ -156,6 +178,10 @@ function registerEndpoints(sub, json) {
                 flags: tracing.flags
             },
             remoteName: req.connection ? req.connection.remoteName : null,
+            // "out": the call came down a connection this server opened (e.g. to advertise);
+            // "in": one the caller opened to us.
+            connectionDirection: req.connection ? req.connection.direction : null,
+            socketRemoteAddr: req.connection ? req.connection.socketRemoteAddr : null,
             arg2: {length: arg2.length, sha256: sha256(arg2)},
             arg3: {length: arg3.length, sha256: sha256(arg3)}
         };
@@ -220,6 +246,79 @@ function captureJSONHandler(json, sub, name, handler) {
     return captured;
 }
 
+// --hyperbahn: advertise every service to the routers with tchannel-node's HyperbahnClient.
+// Returns {unadvertise(cb), stop()}.
+function startHyperbahn(channel, opts, logger) {
+    var HyperbahnClient = require('tchannel/hyperbahn');
+    function event(name, obj) {
+        process.stdout.write(name + ' ' + JSON.stringify(obj) + '\n');
+    }
+    channel.connectionEvent.on(function onConnection(conn) {
+        conn.identifiedEvent.on(function identified() {
+            event('CONNECTION', {direction: conn.direction, remoteName: conn.remoteName,
+                socketRemoteAddr: conn.socketRemoteAddr});
+        });
+    });
+    // HyperbahnClient warns once per client that tcollector tracing is off; that is intended.
+    var quietLogger = Object.create(logger);
+    quietLogger.warn = function warn(msg, info) {
+        if (/tcollector tracing is OFF/.test(String(msg))) return;
+        logger.warn(msg, info);
+    };
+    var names = [];
+    opts.services.concat(opts.thriftServices).forEach(function add(n) {
+        if (names.indexOf(n) < 0) names.push(n);
+    });
+    var clients = names.map(function make(serviceName) {
+        var client = HyperbahnClient({
+            tchannel: channel,
+            serviceName: serviceName,
+            hostPortList: opts.hyperbahn,
+            logger: quietLogger,
+            reportTracing: false,
+            advertiseInterval: opts.advertiseInterval
+        });
+        var count = 0;
+        client.on('advertised', function advertised() {
+            count++;
+            var r = client.latestAdvertisementResult;
+            event('ADVERTISED', {service: serviceName, hostPort: channel.hostPort, count: count,
+                result: r ? r.body : null});
+        });
+        client.on('error', function onError(err) {
+            event('ADVERTISE-FAILED', {service: serviceName, error: String(err && err.message)});
+        });
+        client.advertise();
+        return client;
+    });
+    return {
+        stop: function stop() {
+            clients.forEach(function each(c) { c.destroy(); });
+            event('ADVERTISING-STOPPED', {});
+        },
+        unadvertise: function unadvertise(cb) {
+            var pending = 0;
+            var called = false;
+            function done() {
+                if (called) return;
+                called = true;
+                clients.forEach(function each(c) { c.destroy(); });
+                cb();
+            }
+            clients.forEach(function each(c) {
+                if (!c.latestAdvertisementResult) return;
+                pending++;
+                c.once('unadvertised', function unadvertised() {
+                    if (--pending === 0) done();
+                });
+                c.unadvertise();
+            });
+            if (pending === 0) done();
+            else setTimeout(done, 1000).unref();
+        }
+    };
+}
+
 function main() {
     var opts = parseArgs(process.argv.slice(2));
     var logger = makeLogger(opts.verbose);
@@ -248,13 +347,18 @@ function main() {
             process.exit(0);
         }, 5000);
         force.unref();
-        try {
-            channel.close(function closed() { process.exit(0); });
-        } catch (err) {
-            process.stderr.write('node-server: close failed: ' + (err && err.stack || err) + '\n');
-            process.exit(0);
+        function closeChannel() {
+            try {
+                channel.close(function closed() { process.exit(0); });
+            } catch (err) {
+                process.stderr.write('node-server: close failed: ' + (err && err.stack || err) + '\n');
+                process.exit(0);
+            }
         }
+        if (hyperbahn) hyperbahn.unadvertise(closeChannel);
+        else closeChannel();
     }
+    var hyperbahn = null;
     process.on('SIGTERM', function onTerm() { shutdown('SIGTERM'); });
     process.on('SIGINT', function onInt() { shutdown('SIGINT'); });
 
@@ -264,6 +368,10 @@ function main() {
 
     channel.listen(opts.port, opts.host, function listening() {
         process.stdout.write('LISTENING ' + channel.hostPort + '\n');
+        if (opts.hyperbahn) {
+            hyperbahn = startHyperbahn(channel, opts, logger);
+            process.on('SIGUSR2', function onUsr2() { hyperbahn.stop(); });
+        }
     });
 }
 

@@ -76,6 +76,57 @@ if [ "${1:-}" = "uber-tcurl" ]; then
   exit 0
 fi
 
+# `install-peers.sh hyperbahn` installs peers/hyperbahn instead: Uber's Hyperbahn 2.20.1 router
+# (started by peers/hyperbahn/hb-server.js, for src/hyperbahn.ts) on tchannel-node 4.0.1. npm
+# overrides make it install on Node 20 (tchannel -> 4.0.1, farmhash 3.3.1, sse4_crc32 6.0.1,
+# toobusy -> toobusy-js) and local stubs replace packages that are 404 or native-only
+# (metrics = peers/stubs/metrics; gc-stats, heapdump, bignum = peers/hyperbahn/stubs); see
+# peers/hyperbahn/package.json. Same scheme: npm ci from its committed lockfile, a stamp, the
+# shared lock. About 40 s from a cold npm cache.
+if [ "${1:-}" = "hyperbahn" ]; then
+  HB="$PEERS/hyperbahn"
+  HB_STAMP="$HB/node_modules/.hyperbahn-stamp"
+  hb_stamp() {
+    {
+      cat "$HB/package.json" "$HB/package-lock.json"
+      find stubs hyperbahn/stubs -type f | LC_ALL=C sort | xargs cat
+      node -p 'process.version + " " + process.versions.modules + " " + process.platform + " " + process.arch'
+    } | sha256sum | cut -d' ' -f1
+  }
+  hb_verify() {
+    (cd "$HB" && node --no-warnings -e '
+      require("farmhash"); require("sse4_crc32"); require("toobusy"); require("tchannel/hyperbahn");
+      require("hyperbahn/app.js"); require("ringpop");
+      var v = require("hyperbahn/package.json").version;
+      if (v !== "2.20.1") throw new Error("hyperbahn is " + v + ", expected 2.20.1");
+      if (require("tchannel/package.json").version !== "4.0.1") throw new Error("tchannel is not 4.0.1");
+      if (typeof require("metrics").Histogram !== "function") throw new Error("metrics stub lacks Histogram");
+    ')
+  }
+  hb_ok() { [ -f "$HB_STAMP" ] && [ "$(cat "$HB_STAMP")" = "$(hb_stamp)" ] && hb_verify 2>/dev/null; }
+  hb_ok && exit 0
+  exec 9>"$PEERS/.install.lock"
+  flock 9
+  hb_ok && exit 0
+  start=$SECONDS
+  hb_log="$(mktemp "${TMPDIR:-/tmp}/hyperbahn-npm.XXXXXX")"
+  echo "install-peers: npm ci in $HB (npm_config_nodedir=$npm_config_nodedir)" >&2
+  if ! (cd "$HB" && timeout 900 npm ci --no-audit --no-fund --loglevel=error >"$hb_log" 2>&1); then
+    echo "install-peers: npm ci failed; last lines of $hb_log:" >&2
+    tail -n 40 "$hb_log" >&2
+    exit 1
+  fi
+  if ! hb_verify; then
+    echo "install-peers: installed, but Hyperbahn does not load; last lines of $hb_log:" >&2
+    tail -n 40 "$hb_log" >&2
+    exit 1
+  fi
+  rm -f "$hb_log"
+  hb_stamp >"$HB_STAMP"
+  echo "install-peers: hyperbahn ok in $((SECONDS - start)) s" >&2
+  exit 0
+fi
+
 stamp() {
   {
     cat package.json package-lock.json
