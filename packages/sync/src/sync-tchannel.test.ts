@@ -1,0 +1,350 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import {
+  BadRequestError,
+  ChannelClosedError,
+  NetworkError,
+  NoAvailablePeerError,
+  TChannel,
+  TChannelError,
+  TimeoutError,
+} from "@tchannel/channel";
+import { jsonClient } from "@tchannel/json";
+import { OneWayNotSupportedError, ThriftException, loadThrift, thriftClient } from "@tchannel/thrift";
+import { SyncTChannel, SyncWorkerError } from "./index.js";
+import { methodIdl } from "./thrift-shape.js";
+
+const fixtures = join(__dirname, "..", "test", "fixtures");
+const thriftFixtures = join(__dirname, "..", "..", "thrift", "test", "fixtures");
+const SERVICE = "sync-test";
+
+let server: ChildProcessByStdio<Writable, Readable, null>;
+let hostPort: string;
+const open: SyncTChannel[] = [];
+const asyncChannels: TChannel[] = [];
+
+function syncClient(options: Partial<ConstructorParameters<typeof SyncTChannel>[0]> = {}): SyncTChannel {
+  const client = new SyncTChannel({ name: "sync-client", ...options });
+  open.push(client);
+  return client;
+}
+
+function asyncClient(): TChannel {
+  const client = new TChannel({ name: "sync-client" });
+  asyncChannels.push(client);
+  return client;
+}
+
+function thrown(fn: () => unknown): any {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a throw");
+}
+
+/** Error messages name the TTL left, which differs from call to call. */
+const sameMessage = (message: string) => message.replace(/ttl=\d+ms/, "ttl=…");
+
+beforeAll(async () => {
+  expect(existsSync(join(__dirname, "..", "dist", "worker.js"))).toBe(true); // `test` depends on `build`
+  server = spawn(process.execPath, [join(fixtures, "server.mjs")], { stdio: ["pipe", "pipe", "inherit"] });
+  hostPort = await new Promise<string>((resolve, reject) => {
+    server.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()));
+    server.once("exit", (code) => reject(new Error(`test server exited with ${code}`)));
+  });
+});
+
+afterEach(async () => {
+  for (const client of open.splice(0)) client.close();
+  await Promise.all(asyncChannels.splice(0).map((c) => c.close()));
+});
+
+afterAll(async () => {
+  server.stdin.end();
+  if (server.exitCode === null) await new Promise((resolve) => server.once("exit", resolve));
+});
+
+describe("SyncTChannel calls", () => {
+  it("raw: echoes body and headers as Buffers", () => {
+    const sync = syncClient();
+    const res = sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("hello"), headers: Buffer.from("hdr"), hostPort });
+    expect(Buffer.isBuffer(res.body)).toBe(true);
+    expect(res.body.toString()).toBe("hello");
+    expect(res.headers.toString()).toBe("hdr");
+    expect(res.status).toBe(0);
+    expect(res.ok).toBe(true);
+    expect(res.transport.scheme).toBe("raw");
+    expect(res.transport.hostPort).toBe(hostPort);
+    // a Buffer from Node's shared pool (a view into 8 KB) and a large body both cross intact
+    const big = Buffer.alloc(300_000, 7);
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: big, hostPort }).body.equals(big)).toBe(true);
+    expect(big.length).toBe(300_000); // not transferred away from the caller
+  });
+
+  it("json: body, headers and an application error status", () => {
+    const sync = syncClient();
+    const res = sync.json({ service: SERVICE, endpoint: "add", body: { a: 2, b: 40 }, headers: { k: "v" }, hostPort });
+    expect(res.body).toEqual({ sum: 42 });
+    expect(res.headers).toEqual({ served: "by-add" });
+    const failed = sync.json({ service: SERVICE, endpoint: "fail", hostPort });
+    expect(failed.status).toBe(1);
+    expect(failed.ok).toBe(false);
+    expect(failed.body).toEqual({ reason: "no" });
+  });
+
+  it("call: the low-level call with args as bytes", () => {
+    const sync = syncClient({ knownPeers: [hostPort] }); // and peers from the channel options
+    const r = sync.call({ service: SERVICE, scheme: "raw", arg1: "echo", arg2: Buffer.from("h"), arg3: Buffer.from("b") });
+    expect(r.ok).toBe(true);
+    expect(Buffer.isBuffer(r.arg3)).toBe(true);
+    expect(r.arg3.toString()).toBe("b");
+    expect(r.arg2.toString()).toBe("h");
+    expect(r.hostPort).toBe(hostPort);
+  });
+
+  it("thrift: a module from loadThrift, and the IDL exception as the module's class", async () => {
+    const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE, hostPort });
+    const sync = syncClient();
+    expect(sync.thrift(kv.KeyValue.setValue({ key: "foo", value: "Hello, world!" })).body).toBeNull();
+    const res = sync.thrift(kv.KeyValue.getValue({ key: "foo" }), { headers: { k: "v" }, timeout: 1000 });
+    expect(res.body).toBe("Hello, world!");
+    expect(res.headers).toEqual({ found: "yes" });
+    expect(res.transport.scheme).toBe("thrift");
+    const err = thrown(() => sync.thrift(kv.KeyValue.getValue({ key: "bar" })));
+    expect(err).toBeInstanceOf(kv.NotFoundError);
+    expect(err).toBeInstanceOf(ThriftException);
+    expect(err).toBeInstanceOf(Error);
+    expect(err.key).toBe("bar");
+    expect(err.name).toBe("NotFoundError");
+    const asyncErr = await thriftClient(asyncClient())(kv.KeyValue.getValue({ key: "bar" })).catch((e) => e);
+    expect(err.message).toBe(asyncErr.message);
+  });
+
+  it("thrift: every kind of value comes back as the async client returns it", async () => {
+    const kitchen = await loadThrift(join(thriftFixtures, "kitchen.thrift"), { service: SERVICE, hostPort });
+    const sync = syncClient();
+    const thrift = thriftClient(asyncClient());
+    const entry = new kitchen.Entry({
+      key: "k1",
+      history: [new Map([["a", 1n]]), new Map()],
+      status: "EXPIRED",
+      blob: Buffer.from([0, 1, 2, 255]),
+      value: new kitchen.Value({ number: 2n ** 40n }),
+      tags: new Set([3, 1]),
+      ratio: 0.5,
+      flag: true,
+      small: -3,
+      medium: 300,
+    });
+    expect(sync.thrift(kitchen.Store.put({ entry })).body).toBe(60n); // ttl's IDL default
+    // args given as plain objects get their defaults too, as the async client's encoder gives them
+    expect(sync.thrift(kitchen.Store.put({ entry: { key: "plain" } })).body).toBe(60n);
+    const got = sync.thrift(kitchen.Store.get({ key: "k1" })).body as any;
+    const expected = (await thrift(kitchen.Store.get({ key: "k1" }))).body as any;
+    expect(got).toEqual(expected);
+    expect(got).toBeInstanceOf(kitchen.Entry);
+    expect(got.value).toBeInstanceOf(kitchen.Value);
+    expect(Buffer.isBuffer(got.blob)).toBe(true);
+    expect(got.history[0]).toEqual(new Map([["a", 1n]]));
+    expect([...got.tags].sort()).toEqual([1, 3]);
+    const node = sync.thrift(kitchen.Store.chain({ n: { n: 1, next: { n: 2, next: { n: 3 } } } })).body as any;
+    expect(node).toBeInstanceOf(kitchen.Node);
+    expect(node.next.next).toBeInstanceOf(kitchen.Node);
+    expect(node.next.next.n).toBe(3);
+    // an exception declared in an included file
+    const missing = thrown(() => sync.thrift(kitchen.Store.get({ key: "nope" })));
+    expect(missing).toBeInstanceOf(kitchen.shared.Missing);
+    expect(missing).toMatchObject({ key: "nope", why: "never put" });
+    expect(() => sync.thrift(kitchen.Store.touch({ key: "x" }))).toThrow(OneWayNotSupportedError);
+  });
+
+  it("parses each thrift method's IDL once per worker", async () => {
+    const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE, hostPort });
+    expect(methodIdl(kv.KeyValue.getValue({}).method)).toBe(
+      "exception NotFoundError {\n  1: optional string key\n}\n\nservice KeyValue {\n  string getValue(1: optional string key) throws (1: NotFoundError notFound)\n}\n",
+    );
+    const sync = syncClient();
+    for (let i = 0; i < 50; i++) {
+      sync.thrift(kv.KeyValue.setValue({ key: "x", value: `y${i}` }));
+      expect(sync.thrift(kv.KeyValue.getValue({ key: "x" })).body).toBe(`y${i}`);
+    }
+    // a second load of the same file is another module: its methods are parsed on first use
+    const again = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE, hostPort });
+    sync.thrift(again.KeyValue.getValue({ key: "x" }));
+    expect(sync._thriftMethodsLoaded).toBe(3);
+    // a new worker (after a crash) parses again what it is asked for
+    sync._crashWorker();
+    expect(() => sync.thrift(kv.KeyValue.getValue({ key: "x" }))).toThrow(SyncWorkerError);
+    expect(sync.thrift(kv.KeyValue.getValue({ key: "x" })).body).toBe("y49");
+    expect(sync._thriftMethodsLoaded).toBe(1);
+  });
+});
+
+describe("SyncTChannel errors", () => {
+  it("throws the async client's error classes, with the same messages", async () => {
+    const sync = syncClient();
+    const client = asyncClient();
+    const cases: Array<[string, () => unknown, () => Promise<unknown>]> = [
+      ["unknown endpoint", () => sync.raw({ service: SERVICE, endpoint: "nope", hostPort }), () => client.raw({ service: SERVICE, endpoint: "nope", hostPort })],
+      ["not JSON", () => sync.json({ service: SERVICE, endpoint: "add", body: 1n, hostPort }), () => jsonClient(client)({ service: SERVICE, endpoint: "add", body: 1n, hostPort })],
+      ["no peer", () => sync.raw({ service: SERVICE, endpoint: "echo" }), () => client.raw({ service: SERVICE, endpoint: "echo" })],
+    ];
+    for (const [, callSync, callAsync] of cases) {
+      const expected: any = await callAsync().catch((e) => e);
+      const err = thrown(callSync);
+      expect(err.constructor).toBe(expected.constructor);
+      expect(sameMessage(err.message)).toBe(sameMessage(expected.message));
+    }
+    expect(thrown(cases[0]![1])).toBeInstanceOf(BadRequestError);
+    expect(thrown(cases[1]![1])).toBeInstanceOf(BadRequestError);
+    expect(thrown(cases[2]![1])).toBeInstanceOf(NoAvailablePeerError);
+    const unknown = thrown(cases[0]![1]);
+    expect(unknown).toBeInstanceOf(TChannelError);
+    expect(unknown).toMatchObject({ code: "TCHANNEL_BAD_REQUEST", service: SERVICE, endpoint: "nope", hostPort });
+  });
+
+  it("times out a slow endpoint with TimeoutError", () => {
+    const sync = syncClient();
+    const started = performance.now();
+    const err = thrown(() => sync.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("2000"), hostPort, timeout: 200 }));
+    const elapsed = performance.now() - started;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.retry).toBe("maybe-retryable");
+    expect(elapsed).toBeGreaterThanOrEqual(190);
+    expect(elapsed).toBeLessThan(2500);
+    // the channel's default timeout applies too
+    const short = syncClient({ timeout: 150 });
+    expect(() => short.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("2000"), hostPort })).toThrow(TimeoutError);
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("still fine"), hostPort }).body.toString()).toBe("still fine");
+  });
+
+  it("a dead server is a NetworkError", async () => {
+    const probe = createServer();
+    const port = await new Promise<number>((resolve) => probe.listen(0, "127.0.0.1", () => resolve((probe.address() as { port: number }).port)));
+    await new Promise((resolve) => probe.close(resolve));
+    const sync = syncClient();
+    const err = thrown(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort: `127.0.0.1:${port}`, retryLimit: 0 }));
+    expect(err).toBeInstanceOf(NetworkError);
+    expect(err.message).toMatch(/could not connect/);
+  });
+
+  it("refuses what cannot cross threads or cannot happen: AbortSignal, closed channels, bad options", () => {
+    const sync = syncClient();
+    expect(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, signal: new AbortController().signal })).toThrow(TypeError);
+    sync.close();
+    sync.close();
+    expect(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort })).toThrow(ChannelClosedError);
+    expect(() => new SyncTChannel({ name: "" })).toThrow();
+    expect(() => new SyncTChannel({ name: "x", knownPeers: ["no-port"] })).toThrow(/host:port/);
+  });
+
+  it("names the likely deadlock when the timed-out peer listens in this process", async () => {
+    const local = asyncClient();
+    local.raw.register("echo", (req) => req.body);
+    const localHostPort = await local.listen();
+    const sync = syncClient();
+    // The server's thread is this one, blocked in the call: it can never answer.
+    const err = thrown(() => sync.raw({ service: "sync-client", endpoint: "echo", hostPort: localHostPort, timeout: 300 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.message).toMatch(/is a port this process listens on/);
+    // a timeout from a server elsewhere has no such note
+    const remote = thrown(() => sync.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("1000"), hostPort, timeout: 100 }));
+    expect(remote.message).not.toMatch(/this process listens/);
+  });
+});
+
+describe("SyncTChannel worker", () => {
+  it("makes 1000 sequential calls on one worker without growing the heap or the handles", () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    const threads = () => (existsSync("/proc/self/task") ? readdirSync("/proc/self/task").length : 0);
+    const sync = syncClient();
+    const body = Buffer.from("x".repeat(100));
+    for (let i = 0; i < 200; i++) sync.raw({ service: SERVICE, endpoint: "echo", body, hostPort });
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const handlesBefore = process.getActiveResourcesInfo().length;
+    const threadsBefore = threads();
+    for (let i = 0; i < 1000; i++) {
+      const res = sync.raw({ service: SERVICE, endpoint: "echo", body, hostPort });
+      if (res.body.length !== 100) throw new Error(`call ${i}: bad body`);
+    }
+    gc();
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(4 * 1024 * 1024);
+    expect(process.getActiveResourcesInfo().length).toBe(handlesBefore);
+    expect(threads()).toBe(threadsBefore);
+    expect(sync._workerStarts).toBe(1);
+  });
+
+  it("a crashed worker fails the next call with SyncWorkerError, then is restarted", () => {
+    const sync = syncClient();
+    const echo = () => sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("ok"), hostPort }).body.toString();
+    expect(echo()).toBe("ok");
+    sync._crashWorker();
+    const err = thrown(echo);
+    expect(err).toBeInstanceOf(SyncWorkerError);
+    expect(err).toBeInstanceOf(TChannelError);
+    expect(err.message).toMatch(/crash requested by a test/);
+    expect(echo()).toBe("ok");
+    expect(sync._workerStarts).toBe(2);
+  });
+
+  it("a crash noticed between calls is reported the same way", async () => {
+    const sync = syncClient();
+    sync.raw({ service: SERVICE, endpoint: "echo", hostPort });
+    sync._crashWorker();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the event loop sees 'exit'
+    expect(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort })).toThrow(SyncWorkerError);
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("back"), hostPort }).body.toString()).toBe("back");
+  });
+
+  it("enforces the timeout when the worker itself hangs, and replaces the worker", () => {
+    const sync = syncClient();
+    sync.raw({ service: SERVICE, endpoint: "echo", hostPort });
+    sync._hangWorker(10_000);
+    const started = performance.now();
+    const err = thrown(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, timeout: 200 }));
+    const elapsed = performance.now() - started;
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(err.message).toMatch(/the sync worker did not answer/);
+    expect(elapsed).toBeGreaterThanOrEqual(650);
+    expect(elapsed).toBeLessThan(3000);
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("again"), hostPort }).body.toString()).toBe("again");
+    expect(sync._workerStarts).toBe(2);
+  });
+
+  it("does not hold the process open: a child that never closes its client exits at once", async () => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [join(fixtures, "exit-child.mjs"), hostPort], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve(null);
+      }, 10_000);
+      child.once("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    expect(out.trim()).toBe("bye");
+    expect(performance.now() - started).toBeLessThan(8000);
+  });
+
+  it("starts no thread until the first call", () => {
+    const sync = syncClient();
+    expect(sync._workerStarts).toBe(0);
+    expect(() => sync.json({ service: SERVICE, endpoint: "add", body: { a: 1, b: 1 }, hostPort })).not.toThrow();
+    expect(sync._workerStarts).toBe(1);
+  });
+});
