@@ -219,17 +219,20 @@ describe("connection-level notices", () => {
     });
     await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
     hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
-    const client = new TChannel({ name: "client" });
-    open.push(client);
-    await client.ping(hostPort);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(sockets.length).toBe(1);
-    // The drained connection stays open (a ping on it still works), but the next call opens a new one.
-    await client.ping(hostPort);
-    expect(sockets.length).toBe(2);
-    expect(sockets[0]!.destroyed).toBe(false);
-    fake.close();
-    for (const s of sockets) s.destroy();
+    try {
+      const client = new TChannel({ name: "client" });
+      open.push(client);
+      await client.ping(hostPort);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sockets.length).toBe(1);
+      // The drained connection stays open, but the next call opens a new one.
+      await client.ping(hostPort);
+      expect(sockets.length).toBe(2);
+      expect(sockets[0]!.destroyed).toBe(false);
+    } finally {
+      fake.close();
+      for (const s of sockets) s.destroy();
+    }
   });
 });
 
@@ -259,6 +262,42 @@ describe("a client's handshake", () => {
     expect(a).toMatchObject({ id: 1, version: 2 });
     expect(a!.headers).toMatchObject({ host_port: "0.0.0.0:0", process_name: "quiet-proc", tchannel_language: "node" });
     expect(b!.headers.host_port).toBe(loudHostPort);
+  });
+});
+
+describe("listening after calling", () => {
+  it("opens a new connection that announces the listening host:port for calls after listen()", async () => {
+    const net = await import("node:net");
+    const inits: InitFrame[] = [];
+    let hostPort = "";
+    const fake = net.createServer((s) => {
+      const decoder = new FrameDecoder();
+      s.on("data", (d) => {
+        for (const f of decoder.push(d)) {
+          if (f.type === FrameType.InitReq) {
+            inits.push(f as InitFrame);
+            s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: hostPort, process_name: "fake" } }));
+          } else if (f.type === FrameType.PingReq) {
+            s.write(encodeFrame({ type: FrameType.PingRes, id: f.id }));
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
+    hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
+    try {
+      const client = new TChannel({ name: "late-listener" });
+      open.push(client);
+      await client.ping(hostPort);
+      await client.ping(hostPort);
+      expect(inits.map((f) => f.headers.host_port)).toEqual(["0.0.0.0:0"]);
+      const listening = await client.listen();
+      await client.ping(hostPort);
+      await client.ping(hostPort);
+      expect(inits.map((f) => f.headers.host_port)).toEqual(["0.0.0.0:0", listening]);
+    } finally {
+      fake.close();
+    }
   });
 });
 

@@ -58,7 +58,10 @@ export class Connection {
   /** Whether the peer listens at `remoteHostPort` (it did not send 0.0.0.0:0). */
   remoteListening = false;
   remoteProcessName = "";
-  /** The peer said it is draining this connection (an error frame with id 0xffffffff). */
+  /**
+   * No new calls go over this connection: the peer said it is draining it (an error frame with id
+   * 0xffffffff), or it was opened before this channel listened (it announced 0.0.0.0:0).
+   */
   draining = false;
   readonly ready: Promise<void>;
 

@@ -195,6 +195,25 @@ describe("TChannel raw calls", () => {
     expect(err.message).toContain(hostPort);
   });
 
+  it("routes calls without hostPort through the routers when it has no known peers", async () => {
+    const router = channel("router");
+    router.raw.register("who", () => Buffer.from("router"), { service: "svc" });
+    const known = channel("known");
+    known.raw.register("who", () => Buffer.from("known"), { service: "svc" });
+    const routerHostPort = await router.listen();
+    const knownHostPort = await known.listen();
+    const client = channel("client");
+    client.setRouters([routerHostPort]);
+    expect(client.routers).toEqual([routerHostPort]);
+    expect((await client.raw({ service: "svc", endpoint: "who" })).body.toString()).toBe("router");
+    client.addPeer(knownHostPort);
+    expect((await client.raw({ service: "svc", endpoint: "who" })).body.toString()).toBe("known");
+    const other = channel("other");
+    other.setRouters([routerHostPort]);
+    other.setRouters([]);
+    await expect(other.raw({ service: "svc", endpoint: "who" })).rejects.toBeInstanceOf(NoAvailablePeerError);
+  });
+
   it("answers pings", async () => {
     const { hostPort } = await echoServer();
     const rtt = await channel("client").ping(hostPort);

@@ -69,6 +69,8 @@ export class TChannel {
   readonly #processName: string;
   readonly #peers = new Map<string, Peer>();
   readonly #knownPeers: Peer[] = [];
+  /** Relays (Hyperbahn routers) for calls with no `hostPort` and no known peers. */
+  #routers: Peer[] = [];
   readonly #handlers = new Map<string, Map<string, Registration>>();
   readonly #inbound = new Map<Connection, Map<number, InboundState>>();
   readonly #connections = new Set<Connection>();
@@ -147,6 +149,10 @@ export class TChannel {
         const announced = host === "0.0.0.0" || host === "::" ? localIPv4() : host;
         this.#server = server;
         this.#hostPort = `${announced}:${boundPort}`;
+        // Connections opened before we listened told their peer we cannot be called back (0.0.0.0:0).
+        // A router registers an advertised service at its connection's init host_port, so new calls
+        // go over new connections that announce the real address (these stay open for their calls).
+        for (const conn of this.#connections) if (conn.direction === "out") conn.draining = true;
         resolve(this.#hostPort);
       });
     });
@@ -186,6 +192,20 @@ export class TChannel {
     if (!this.#knownPeers.includes(peer)) this.#knownPeers.push(peer);
   }
 
+  /**
+   * Sets the routers (e.g. Hyperbahn's) that carry calls with no `hostPort` when this channel has
+   * no known peers: the call goes to a router with its service name, and the router relays it.
+   * An empty list removes them.
+   */
+  setRouters(hostPorts: readonly string[]): void {
+    this.#routers = hostPorts.map((hostPort) => this.#peer(hostPort));
+  }
+
+  /** The routers set with `setRouters`. */
+  get routers(): readonly string[] {
+    return this.#routers.map((p) => p.hostPort);
+  }
+
   /** Pings a peer over a (new or existing) connection; resolves with the round trip in ms. */
   async ping(hostPort: string, timeout = 1000): Promise<number> {
     const conn = await this.#peer(hostPort).connection();
@@ -213,14 +233,15 @@ export class TChannel {
     if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
     if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
     const tracing = context ? childTracing(context.tracing) : rootTracing();
-    const candidates = options.hostPort !== undefined ? [this.#peer(options.hostPort)] : this.#knownPeers;
+    const candidates =
+      options.hostPort !== undefined ? [this.#peer(options.hostPort)] : this.#knownPeers.length > 0 ? this.#knownPeers : this.#routers;
     const tried = new Set<Peer>();
     for (let attempt = 0; ; attempt++) {
       let peer = choosePeer(candidates, tried);
       // With every candidate tried, a retry goes back to the least busy one.
       if (peer === undefined && attempt > 0) peer = choosePeer(candidates, undefined);
       if (peer === undefined) {
-        throw new NoAvailablePeerError("no peer available: pass hostPort or knownPeers", { service: options.service, endpoint });
+        throw new NoAvailablePeerError("no peer available: pass hostPort, knownPeers or routers", { service: options.service, endpoint });
       }
       tried.add(peer);
       const remaining = Math.floor(deadline - performance.now());
