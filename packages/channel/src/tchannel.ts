@@ -12,6 +12,7 @@ import {
   rootTracing,
 } from "@tchannel/frame";
 import type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions } from "./call-types.js";
+import { callInterceptor } from "./call-interceptor.js";
 import { Connection, type ConnectionOwner, type PendingCall } from "./connection.js";
 import {
   AlreadyListeningError,
@@ -206,6 +207,11 @@ export class TChannel {
     return this.#routers.map((p) => p.hostPort);
   }
 
+  /** The peers calls without a `hostPort` choose from (`knownPeers` and `addPeer`). */
+  get knownPeers(): readonly string[] {
+    return this.#knownPeers.map((p) => p.hostPort);
+  }
+
   /** Pings a peer over a (new or existing) connection; resolves with the round trip in ms. */
   async ping(hostPort: string, timeout = 1000): Promise<number> {
     const conn = await this.#peer(hostPort).connection();
@@ -215,9 +221,21 @@ export class TChannel {
   /**
    * A low-level call: `arg1` (the endpoint), `arg2`, `arg3` as bytes, with retries, TTL and
    * cancellation. Protocol errors reject with TChannelError subclasses; an application error
-   * resolves with `ok: false`.
+   * resolves with `ok: false`. An interceptor set with `setCallInterceptor` sees the call first.
    */
-  async call(options: RawCallOptions): Promise<CallResult> {
+  call(options: RawCallOptions): Promise<CallResult> {
+    const interceptor = callInterceptor();
+    if (interceptor !== undefined) {
+      try {
+        return interceptor(options, this, (o) => this.#call(o));
+      } catch (err) {
+        return Promise.reject(err); // a call always fails asynchronously, whatever the interceptor does
+      }
+    }
+    return this.#call(options);
+  }
+
+  async #call(options: RawCallOptions): Promise<CallResult> {
     if (this.#closing) throw new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) });
     const context = requestContextStorage.getStore();
     const started = performance.now();
