@@ -1,5 +1,5 @@
 // tchannel-ts: everything an application needs in one package. Smaller installs can depend on
-// @tchannel/frame, @tchannel/channel, @tchannel/json or @tchannel/thrift alone.
+// @tchannel/frame, @tchannel/channel, @tchannel/json, @tchannel/thrift or @tchannel/hyperbahn alone.
 export { TChannel } from "./tchannel.js";
 export {
   AlreadyListeningError,
@@ -39,6 +39,14 @@ export {
   type TransportInfo,
 } from "@tchannel/channel";
 export { ChecksumType } from "@tchannel/frame";
+export {
+  AdvertiseRejectedError,
+  HyperbahnClient,
+  RouterFileError,
+  readRouterFile,
+  type AdvertiseOptions,
+  type AdvertiseResult,
+} from "@tchannel/hyperbahn";
 export { jsonScheme, type JsonHeaders } from "@tchannel/json";
 export {
   OneWayNotSupportedError,

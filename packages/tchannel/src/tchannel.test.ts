@@ -38,3 +38,31 @@ describe("tchannel-ts: the composed TChannel", () => {
     expect(health.ok).toBe(true);
   });
 });
+
+describe("tchannel-ts: advertise", () => {
+  it("advertises through a router, routes calls through it, and unadvertises on close", async () => {
+    const router = new TChannel({ name: "hyperbahn" });
+    open.push(router);
+    const seen: string[] = [];
+    router.json.register("ad", (req) => {
+      seen.push(`ad ${req.transport.callerName}`);
+      return { connectionCount: 1 };
+    });
+    router.json.register("unad", (req) => {
+      seen.push(`unad ${req.transport.callerName}`);
+      return { connectionCount: 1 };
+    });
+    // The stand-in router also plays the service the advertised channel calls through it.
+    router.json.register("hello", () => "hello from behind the router", { service: "other-service" });
+    const routerHostPort = await router.listen();
+
+    const svc = new TChannel({ name: "keyvalue-server" });
+    const response = await svc.advertise({ routers: [routerHostPort] });
+    expect(response.body).toEqual({ connectionCount: 1 });
+    expect(svc.isListening).toBe(true);
+    expect(svc.hyperbahn[0]!.advertisements).toBe(1);
+    expect((await svc.json({ service: "other-service", endpoint: "hello" })).body).toBe("hello from behind the router");
+    await svc.close();
+    expect(seen).toEqual(["ad keyvalue-server", "unad keyvalue-server"]);
+  });
+});
