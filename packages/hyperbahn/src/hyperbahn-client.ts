@@ -100,15 +100,16 @@ export class HyperbahnClient extends EventEmitter<HyperbahnClientEvents> {
 
   /**
    * Stops re-advertising and unadvertises (`unad`, best effort, at most 500 ms), so routers stop
-   * sending calls before the channel closes. Safe to call twice.
+   * sending calls before the channel closes. `{ unadvertise: false }` only stops re-advertising:
+   * the routers drop the service after their reap period. Safe to call twice.
    */
-  async stop(): Promise<void> {
+  async stop(options: { unadvertise?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const router = this.#lastRouter;
-    if (router === undefined) return;
+    if (router === undefined || options.unadvertise === false) return;
     try {
       await this.#json({
         service: HYPERBAHN_SERVICE,
