@@ -1,16 +1,28 @@
-// pnpm keyvalue:client -- --peer host:port [--missing key]
+// pnpm keyvalue:client -- (--peer host:port | --routers host:port,... | --router-file hosts.json) [--missing key]
 import { parseArgs } from "node:util";
 import { TChannelError } from "tchannel-ts";
 import { runClient } from "./client.js";
 import { cliArgs, defaultIdlPath } from "./keyvalue-idl.js";
+import { routersFromArgs } from "./router-args.js";
 
-const { values } = parseArgs({ args: cliArgs(), options: { peer: { type: "string" }, missing: { type: "string" } } });
-if (values.peer === undefined) {
-  console.error("usage: keyvalue client --peer host:port [--missing key]");
+const USAGE = "usage: keyvalue client (--peer host:port | --routers host:port,... | --router-file hosts.json) [--missing key]";
+const { values } = parseArgs({
+  args: cliArgs(),
+  options: { peer: { type: "string" }, routers: { type: "string" }, "router-file": { type: "string" }, missing: { type: "string" } },
+});
+let routers: string[] | undefined;
+try {
+  routers = routersFromArgs(values);
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+if ((values.peer === undefined) === (routers === undefined)) {
+  console.error(USAGE);
   process.exit(2);
 }
 try {
-  await runClient({ idlPath: defaultIdlPath(import.meta.url), peer: values.peer, missingKey: values.missing });
+  await runClient({ idlPath: defaultIdlPath(import.meta.url), peer: values.peer, routers, missingKey: values.missing });
 } catch (err) {
   console.error(err instanceof TChannelError ? `${err.name}: ${err.message}` : err);
   process.exit(1);

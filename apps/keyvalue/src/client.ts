@@ -3,8 +3,10 @@ import { SERVICE } from "./keyvalue-idl.js";
 
 export interface ClientOptions {
   idlPath: string;
-  /** The server's host:port. */
-  peer: string;
+  /** The server's host:port; or else route through Hyperbahn: */
+  peer?: string;
+  /** Hyperbahn routers (host:port each) to call the server through. */
+  routers?: string[];
   /** Also read this key, to show a NotFoundError when it is missing. */
   missingKey?: string;
   log?: (line: string) => void;
@@ -14,8 +16,10 @@ export interface ClientOptions {
 export async function runClient(options: ClientOptions): Promise<string> {
   const log = options.log ?? ((line: string) => console.log(line));
   const tchannel = new TChannel({ name: "keyvalue-consumer" });
+  // Without a peer, calls go through the routers, which relay them to an advertised server.
+  if (options.routers !== undefined) tchannel.setRouters(options.routers);
   try {
-    const service = await thrift.load(options.idlPath, { service: SERVICE, hostPort: options.peer });
+    const service = await thrift.load(options.idlPath, options.peer === undefined ? { service: SERVICE } : { service: SERVICE, hostPort: options.peer });
     await tchannel.thrift(service.KeyValue.setValue({ key: "foo", value: "Hello, world!" }));
     log('setValue("foo", "Hello, world!")');
     const response = await tchannel.thrift(service.KeyValue.getValue({ key: "foo" }));

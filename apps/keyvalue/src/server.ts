@@ -5,6 +5,10 @@ export interface ServerOptions {
   idlPath: string;
   /** 0 (default) picks an ephemeral port. */
   port?: number;
+  /** Hyperbahn routers to advertise to (host:port each). */
+  routers?: string[];
+  /** A JSON file with the Hyperbahn routers (the guide's host list). */
+  routerFile?: string;
 }
 
 /** The guide's keyvalue server: an in-memory map behind KeyValue::getValue and ::setValue. */
@@ -25,5 +29,8 @@ export async function startServer(options: ServerOptions): Promise<{ tchannel: T
   });
 
   const hostPort = await tchannel.listen(options.port);
+  // As in the guide: with a router list, advertise on Hyperbahn (re-advertised every minute).
+  if (options.routers !== undefined) await tchannel.advertise({ routers: options.routers });
+  else if (options.routerFile !== undefined) await tchannel.advertise({ routerFile: options.routerFile });
   return { tchannel, hostPort };
 }
