@@ -1,0 +1,100 @@
+import { IMPLEMENTATIONS, type Implementation, isImplementation } from "./implementations.js";
+
+export interface Cell {
+  concurrency: number;
+  size: number;
+}
+
+export interface BenchOptions {
+  impls: Implementation[];
+  cells: Cell[];
+  warmupMs: number;
+  measureMs: number;
+  repeats: number;
+  /** Where the .json and .md reports go. */
+  outDir: string;
+  /** The file name stem of the reports. */
+  name: string;
+  short: boolean;
+}
+
+export const CONCURRENCIES = [1, 32, 256];
+export const SIZES = [64, 4096, 256 * 1024];
+
+const USAGE = `usage: node dist/main.js [--short] [--impl a,b] [--cells CxS,...] [--warmup ms] [--measure ms] [--repeats n] [--out dir]
+  --short      a CI smoke run: 300 ms warm-up, 700 ms window, 1 repeat
+  --impl       some of ${IMPLEMENTATIONS.join(", ")} (default all)
+  --cells      e.g. 32x64,256x256k (sizes take k for KiB; default {1,32,256} x {64, 4k, 256k})
+  --warmup     default 2000      --measure   default 3000      --repeats  default 3
+  --out        directory for bench-<mode>.json and .md (default results/)`;
+
+function parseSize(s: string): number {
+  const m = /^(\d+)(k?)$/i.exec(s);
+  if (!m) throw new Error(`bad size ${JSON.stringify(s)}\n${USAGE}`);
+  return Number(m[1]) * (m[2] ? 1024 : 1);
+}
+
+function parseCells(s: string): Cell[] {
+  return s.split(",").map((cell) => {
+    const [c, size] = cell.split("x");
+    const concurrency = Number(c);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || size === undefined) throw new Error(`bad cell ${JSON.stringify(cell)}\n${USAGE}`);
+    return { concurrency, size: parseSize(size) };
+  });
+}
+
+export function parseBenchOptions(argv: readonly string[], defaultOutDir: string): BenchOptions {
+  const short = argv.includes("--short");
+  const options: BenchOptions = {
+    impls: [...IMPLEMENTATIONS],
+    cells: CONCURRENCIES.flatMap((concurrency) => SIZES.map((size) => ({ concurrency, size }))),
+    warmupMs: short ? 300 : 2000,
+    measureMs: short ? 700 : 3000,
+    repeats: short ? 1 : 3,
+    outDir: defaultOutDir,
+    name: short ? "bench-short" : "bench",
+    short,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === "--short") continue;
+    if (flag === "--help" || flag === "-h") {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+    switch (flag) {
+      case "--impl": {
+        const impls = value.split(",");
+        for (const impl of impls) if (!isImplementation(impl)) throw new Error(`unknown implementation ${JSON.stringify(impl)}\n${USAGE}`);
+        options.impls = impls as Implementation[];
+        options.name = `${options.name}-partial`;
+        break;
+      }
+      case "--cells":
+        options.cells = parseCells(value);
+        options.name = options.name.endsWith("-partial") ? options.name : `${options.name}-partial`;
+        break;
+      case "--warmup":
+        options.warmupMs = Number(value);
+        break;
+      case "--measure":
+        options.measureMs = Number(value);
+        break;
+      case "--repeats":
+        options.repeats = Number(value);
+        break;
+      case "--out":
+        options.outDir = value;
+        break;
+      default:
+        throw new Error(`unknown flag ${flag}\n${USAGE}`);
+    }
+  }
+  return options;
+}
+
+export function formatSize(size: number): string {
+  return size >= 1024 && size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`;
+}

@@ -1,0 +1,129 @@
+import { type BenchOptions, type Cell, formatSize } from "./bench-options.js";
+import { BASELINE, type Implementation } from "./implementations.js";
+import type { RunResult } from "./run-cell.js";
+import { median } from "./stats.js";
+
+/** The medians over the repeats of one implementation in one cell. */
+export interface Summary {
+  impl: Implementation;
+  concurrency: number;
+  size: number;
+  repeats: number;
+  callsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  cpuPerCallUs: number;
+  clientCpuPerCallUs: number;
+  serverCpuPerCallUs: number;
+  clientRssMiB: number;
+  serverRssMiB: number;
+  /** Summed over the repeats. */
+  errors: number;
+  /** Runs that produced no report. */
+  failures: number;
+  /** calls/s and p99 relative to tchannel-node raw in the same cell (NaN when it is absent). */
+  callsVsBaseline: number;
+  p99VsBaseline: number;
+}
+
+export function summarize(runs: readonly RunResult[], options: BenchOptions): Summary[] {
+  const out: Summary[] = [];
+  for (const cell of options.cells) {
+    const inCell = runs.filter((r) => r.concurrency === cell.concurrency && r.size === cell.size);
+    const baseline = inCell.filter((r) => r.impl === BASELINE);
+    const baseCalls = median(baseline.map((r) => r.callsPerSec));
+    const baseP99 = median(baseline.map((r) => r.p99Ms));
+    for (const impl of options.impls) {
+      const mine = inCell.filter((r) => r.impl === impl);
+      const m = (pick: (r: RunResult) => number) => median(mine.map(pick));
+      const callsPerSec = m((r) => r.callsPerSec);
+      const p99Ms = m((r) => r.p99Ms);
+      out.push({
+        impl, concurrency: cell.concurrency, size: cell.size, repeats: mine.length,
+        callsPerSec, p50Ms: m((r) => r.p50Ms), p99Ms, p999Ms: m((r) => r.p999Ms),
+        cpuPerCallUs: m((r) => r.cpuPerCallUs), clientCpuPerCallUs: m((r) => r.clientCpuPerCallUs), serverCpuPerCallUs: m((r) => r.serverCpuPerCallUs),
+        clientRssMiB: m((r) => r.clientRssMiB), serverRssMiB: m((r) => r.serverRssMiB),
+        errors: mine.reduce((n, r) => n + r.errors, 0),
+        failures: mine.filter((r) => r.failure !== undefined).length,
+        callsVsBaseline: callsPerSec / baseCalls,
+        p99VsBaseline: p99Ms / baseP99,
+      });
+    }
+  }
+  return out;
+}
+
+const num = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
+const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("en-US") : "–");
+const ratio = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : "–");
+const ms = (v: number) => (!Number.isFinite(v) ? "–" : v < 10 ? v.toFixed(3) : v.toFixed(1));
+
+export function markdownTable(summaries: readonly Summary[]): string {
+  const lines = [
+    "| C | size | impl | calls/s | × node raw | p50 ms | p99 ms | p999 ms | p99 × node raw | CPU µs/call (client+server) | RSS MiB client / server | errors |",
+    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const s of summaries) {
+    const errors = s.failures > 0 ? `${s.errors} (${s.failures} runs failed)` : String(s.errors);
+    lines.push(
+      `| ${s.concurrency} | ${formatSize(s.size)} | ${s.impl} | ${int(s.callsPerSec)} | ${ratio(s.callsVsBaseline)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${ratio(s.p99VsBaseline)} | ${num(s.cpuPerCallUs, 1)} (${num(s.clientCpuPerCallUs, 1)}+${num(s.serverCpuPerCallUs, 1)}) | ${num(s.clientRssMiB, 0)} / ${num(s.serverRssMiB, 0)} | ${errors} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+function find(summaries: readonly Summary[], impl: Implementation, cell: Cell): Summary | undefined {
+  return summaries.find((s) => s.impl === impl && s.concurrency === cell.concurrency && s.size === cell.size);
+}
+
+/** The issue's targets, checked against this run where it measured the cells they need. */
+export function targetLines(summaries: readonly Summary[]): string[] {
+  const lines: string[] = [];
+  const check = (label: string, ok: boolean, detail: string) => lines.push(`- ${ok ? "met" : "NOT met"}: ${label} (${detail})`);
+  const small = { concurrency: 32, size: 64 };
+  const ours = find(summaries, "ours-raw", small);
+  const node = find(summaries, "node-raw", small);
+  if (ours && node) {
+    check("C=32, 64 B: ≥ 5× tchannel-node raw calls/s", ours.callsVsBaseline >= 5, ratio(ours.callsVsBaseline));
+    check("C=32, 64 B: p99 ≤ 0.2× tchannel-node raw", ours.p99VsBaseline <= 0.2, ratio(ours.p99VsBaseline));
+    check("C=32, 64 B: CPU ≤ 15 µs per call", ours.cpuPerCallUs <= 15, `${num(ours.cpuPerCallUs, 1)} µs`);
+  }
+  const mid = find(summaries, "ours-raw", { concurrency: 32, size: 4096 });
+  if (mid && Number.isFinite(mid.callsVsBaseline)) check("C=32, 4 KiB: ≥ 4× tchannel-node raw", mid.callsVsBaseline >= 4, ratio(mid.callsVsBaseline));
+  const bigCell = { concurrency: 256, size: 256 * 1024 };
+  const big = find(summaries, "ours-raw", bigCell);
+  const floor = find(summaries, "bare-net", bigCell);
+  if (big) {
+    const bigErrors = ["ours-raw", "ours-json", "ours-thrift"].reduce((n, impl) => n + (find(summaries, impl as Implementation, bigCell)?.errors ?? 0), 0);
+    check("256 KiB at C=256: zero errors (ours)", bigErrors === 0 && big.failures === 0, `${bigErrors} errors`);
+    if (floor) check("256 KiB at C=256: ≥ 0.8× the bare-net floor", big.callsPerSec >= 0.8 * floor.callsPerSec, ratio(big.callsPerSec / floor.callsPerSec));
+  }
+  const thriftRatios: string[] = [];
+  let thriftOk = true;
+  let rssOk = true;
+  const rssMisses: string[] = [];
+  for (const raw of summaries.filter((s) => s.impl === "ours-raw")) {
+    const cell = { concurrency: raw.concurrency, size: raw.size };
+    const thrift = find(summaries, "ours-thrift", cell);
+    if (thrift) {
+      const r = thrift.callsPerSec / raw.callsPerSec;
+      thriftRatios.push(`${raw.concurrency}×${formatSize(raw.size)} ${r.toFixed(2)}`);
+      if (!(r >= 0.8)) thriftOk = false;
+    }
+    const nodeRaw = find(summaries, "node-raw", cell);
+    if (nodeRaw) {
+      const mine = Math.max(raw.clientRssMiB, raw.serverRssMiB);
+      const theirs = Math.max(nodeRaw.clientRssMiB, nodeRaw.serverRssMiB);
+      if (!(mine <= theirs)) {
+        rssOk = false;
+        rssMisses.push(`${raw.concurrency}×${formatSize(raw.size)} ${num(mine, 0)} vs ${num(theirs, 0)} MiB`);
+      }
+    }
+  }
+  if (thriftRatios.length > 0) check("our thrift ≥ 0.8× our raw calls/s in every cell", thriftOk, thriftRatios.join(", "));
+  if (summaries.some((s) => s.impl === "node-raw") && summaries.some((s) => s.impl === "ours-raw")) {
+    check("peak RSS (larger of client and server) of ours raw ≤ tchannel-node raw's in every cell", rssOk, rssMisses.length ? rssMisses.join(", ") : "every cell");
+  }
+  return lines;
+}
