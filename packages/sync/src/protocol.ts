@@ -14,6 +14,8 @@ export interface WorkerInit {
   port: MessagePort;
   shared: SharedArrayBuffer;
   options: TChannelOptions;
+  /** Extension modules to import at start (URLs; see worker-extension.ts). */
+  extensions: string[];
 }
 
 /** `RawCallOptions` as it crosses threads: no AbortSignal. */
@@ -30,6 +32,7 @@ export type WorkerRequest = { id: number } & (
       hostPort: string | undefined;
       options: Omit<WireCallOptions, "scheme" | "arg1" | "arg2" | "arg3" | "service"> & { headers?: Record<string, string> };
     }
+  | { op: "invoke"; name: string; args: unknown }
   | { op: "close" }
   | { op: "test:crash" }
   | { op: "test:hang"; ms: number }

@@ -1,8 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
 import { type ChildProcessByStdio, spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Readable, Writable } from "node:stream";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
@@ -49,6 +51,8 @@ function thrown(fn: () => unknown): any {
   }
   throw new Error("expected a throw");
 }
+
+const serverHostPort = () => hostPort;
 
 /** Error messages name the TTL left, which differs from call to call. */
 const sameMessage = (message: string) => message.replace(/ttl=\d+ms/, "ttl=…");
@@ -346,5 +350,97 @@ describe("SyncTChannel worker", () => {
     expect(sync._workerStarts).toBe(0);
     expect(() => sync.json({ service: SERVICE, endpoint: "add", body: { a: 1, b: 1 }, hostPort })).not.toThrow();
     expect(sync._workerStarts).toBe(1);
+  });
+});
+
+describe("SyncTChannel worker extensions", () => {
+  const listenExtension = pathToFileURL(join(fixtures, "listen-extension.mjs"));
+  const extended = (extra: (string | URL)[] = []) => syncClient({ workerExtensions: [listenExtension, ...extra] });
+
+  it("invoke runs an extension's operation on the worker's channel and returns its structured-cloned result", () => {
+    const sync = extended();
+    expect(sync.invoke("state")).toEqual({ listening: false, hostPort: undefined });
+    const hostPort = sync.invoke<string>("listen");
+    expect(hostPort).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(sync.invoke("state")).toEqual({ listening: true, hostPort });
+    const args = { n: 1n, when: new Date(0), bytes: Buffer.from("ab"), nested: new Map([["k", [1, 2]]]) };
+    const back = sync.invoke<typeof args>("echo", args);
+    expect(back.n).toBe(1n);
+    expect(back.when).toEqual(new Date(0));
+    expect(Buffer.from(back.bytes).toString()).toBe("ab"); // a Uint8Array: structured clone keeps no Buffer
+    expect(back.nested.get("k")).toEqual([1, 2]);
+    // calls still go through the same channel
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("x"), hostPort: serverHostPort() }).body.toString()).toBe("x");
+  });
+
+  it("throws what the operation throws, as the same class; unknown names and uncloneable args are refused", () => {
+    const sync = extended();
+    const timeout = thrown(() => sync.invoke("timeout", "svc"));
+    expect(timeout).toBeInstanceOf(TimeoutError);
+    expect(timeout.message).toBe("the extension gave up");
+    expect(timeout.service).toBe("svc");
+    expect(thrown(() => sync.invoke("nope"))).toBeInstanceOf(TypeError);
+    expect(thrown(() => sync.invoke("echo", () => 1))).toBeInstanceOf(BadRequestError);
+    expect(sync.invoke("echo", "still fine")).toBe("still fine");
+  });
+
+  it("bounds an operation by its timeout, then replaces the worker", () => {
+    const sync = extended();
+    const err = thrown(() => sync.invoke("sleep", 5000, { timeout: 100 }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(sync.invoke("sleep", 1)).toBe(1);
+    expect(sync._workerStarts).toBe(2);
+  });
+
+  it("replays `replay: true` invocations in a restarted worker", async () => {
+    const sync = extended();
+    sync.invoke("listen", undefined, { replay: true });
+    sync._crashWorker();
+    await new Promise((resolve) => setTimeout(resolve, 200)); // let it die before the next request
+    expect(thrown(() => sync.invoke("state"))).toBeInstanceOf(SyncWorkerError);
+    const state = sync.invoke<{ listening: boolean }>("state"); // a new worker, listening again
+    expect(state.listening).toBe(true);
+    expect(sync._workerStarts).toBe(2);
+  });
+
+  it("runs the extensions' close hooks when the client closes", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sync-ext-"));
+    const sync = extended();
+    sync.invoke("listen");
+    sync.invoke("markOnClose", join(dir, "mark"));
+    sync.close();
+    expect(readFileSync(join(dir, "mark"), "utf8")).toBe("closed while listening");
+    expect(() => sync.invoke("state")).toThrow(ChannelClosedError);
+  });
+
+  it("takes URLs and paths but not bare specifiers; a bad extension fails the worker's start", () => {
+    expect(() => new SyncTChannel({ name: "x", workerExtensions: ["@tchannel/hyperbahn/sync-extension"] })).toThrow(/bare specifier/);
+    const relativePath = "./" + relative(process.cwd(), join(fixtures, "listen-extension.mjs"));
+    expect(syncClient({ workerExtensions: [relativePath] }).invoke("echo", 7)).toBe(7);
+    expect(syncClient({ workerExtensions: [join(fixtures, "listen-extension.mjs")] }).invoke("echo", 8)).toBe(8);
+    const noDefault = thrown(() => extended([join(fixtures, "no-default-extension.mjs")]).invoke("echo"));
+    expect(noDefault).toBeInstanceOf(SyncWorkerError);
+    expect(noDefault.message).toMatch(/no default export function/);
+    const clash = thrown(() => extended([join(fixtures, "clash-extension.mjs")]).invoke("echo"));
+    expect(clash).toBeInstanceOf(SyncWorkerError);
+    expect(clash.message).toMatch(/defines "echo", which an earlier extension defines too/);
+  });
+
+  it("a listening worker does not hold the process open either", async () => {
+    const child = spawn(process.execPath, [join(fixtures, "exit-listening-child.mjs"), serverHostPort()], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve(null);
+      }, 10_000);
+      child.once("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    expect(out.trim()).toBe("bye listening");
   });
 });

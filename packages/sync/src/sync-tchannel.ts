@@ -31,11 +31,28 @@ import { OneWayNotSupportedError, ThriftCodecError, type ThriftCallOptions, type
 import { listensInThisProcess } from "./deadlock.js";
 import { DEAD, SEQ, STATE, type WireCallOptions, type WireError, type WorkerInit, type WorkerReply, type WorkerRequest, compactBytes, toBuffer } from "./protocol.js";
 import { type MethodShape, type ValueHooks, mapValue, methodIdl } from "./thrift-shape.js";
+import { extensionUrl } from "./worker-extension.js";
 import { workerUrl } from "./worker-path.js";
 
 export interface SyncTChannelOptions extends TChannelOptions {
   /** How long the first call (or the first after a restart) waits for the worker to start; default 10 000 ms. */
   startupTimeout?: number;
+  /**
+   * Modules the worker imports at start, each default-exporting a `SyncWorkerExtensionFactory`
+   * whose operations `invoke(name, args)` runs: URLs, `file:` URLs or paths (relative to the
+   * working directory) of JavaScript the worker can import (not TypeScript).
+   */
+  workerExtensions?: readonly (string | URL)[];
+}
+
+export interface InvokeOptions {
+  /** How long the operation may take before `invoke` throws TimeoutError; default: the client's `timeout`. */
+  timeout?: number;
+  /**
+   * Run the operation again, with the same args, on every worker started after this one (after a
+   * crash or a hang), so state it sets up in the worker (an advertisement, routers) survives.
+   */
+  replay?: boolean;
 }
 
 /** `sync.raw`, `sync.json`: call with the scheme; the call blocks and returns the `Response`. */
@@ -111,13 +128,17 @@ export class SyncTChannel {
   readonly #options: TChannelOptions;
   readonly #timeout: number;
   readonly #startupTimeout: number;
+  readonly #extensions: string[];
+  /** Invocations to run again in each new worker (`invoke(..., { replay: true })`). */
+  readonly #replays: { name: string; args: unknown; timeout: number | undefined }[] = [];
   #worker: WorkerHandle | undefined;
   #nextId = 1;
   #starts = 0;
   #closed = false;
 
   constructor(options: SyncTChannelOptions) {
-    const { startupTimeout, ...channelOptions } = options;
+    const { startupTimeout, workerExtensions, ...channelOptions } = options;
+    this.#extensions = (workerExtensions ?? []).map(extensionUrl);
     // Validates the options exactly as the async client does (and throws the same errors);
     // a channel that never calls opens nothing.
     new TChannel(channelOptions);
@@ -191,6 +212,19 @@ export class SyncTChannel {
     const response = new Response<Result, ThriftHeaders>(body as Result, value.headers, { status: value.status });
     response.transport = value.transport;
     return response;
+  }
+
+  /**
+   * Runs the operation `name` of one of the `workerExtensions` in the worker, blocking until it
+   * settles, and returns its result. Args and result cross threads by structured clone (a Buffer
+   * arrives as a Uint8Array); what the operation throws is thrown here, as the same class for the
+   * TChannel and standard error classes.
+   */
+  invoke<T = unknown>(name: string, args?: unknown, options: InvokeOptions = {}): T {
+    const describe: CallDescription = {};
+    const value = this.#request<T>({ op: "invoke", name, args }, [], this.#waitFor(options.timeout), describe);
+    if (options.replay) this.#replays.push({ name, args, timeout: options.timeout });
+    return value;
   }
 
   /** Closes the worker's channel and ends the worker. Later calls throw ChannelClosedError. Safe to call twice. */
@@ -340,7 +374,7 @@ export class SyncTChannel {
   #start(call: CallDescription): WorkerHandle {
     const shared = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
-    const init: WorkerInit = { port: port2, shared: shared.buffer as SharedArrayBuffer, options: this.#options };
+    const init: WorkerInit = { port: port2, shared: shared.buffer as SharedArrayBuffer, options: this.#options, extensions: this.#extensions };
     const worker = new Worker(workerUrl(), { workerData: init, transferList: [port2], execArgv: workerExecArgv() });
     worker.unref(); // never hold the process open
     const handle: WorkerHandle = { worker, port: port1, shared, loaded: new Set(), ended: undefined };
@@ -358,6 +392,14 @@ export class SyncTChannel {
       this.#dispose(handle);
       const why = ready === undefined ? `it did not start within ${this.#startupTimeout}ms` : `${ready.error.name}: ${ready.error.message}`;
       throw new SyncWorkerError(`the sync worker failed to start: ${why}`, call);
+    }
+    for (const replay of this.#replays) {
+      try {
+        this.#request({ op: "invoke", name: replay.name, args: replay.args }, [], this.#waitFor(replay.timeout), call, undefined, handle);
+      } catch (err) {
+        this.#dispose(handle);
+        throw new SyncWorkerError(`the sync worker restarted but could not run "${replay.name}" again: ${(err as Error).message}`, call, { cause: err });
+      }
     }
     return handle;
   }

@@ -5,8 +5,9 @@ import { workerData } from "node:worker_threads";
 import type { ThriftMethod } from "@tchannel/thrift";
 import { DEAD, SEQ, STATE, type WorkerInit, type WorkerReply, type WorkerRequest, compactBytes, serializeError } from "./protocol.js";
 import { type MethodShape, type ThriftType, type ValueHooks, mapValue } from "./thrift-shape.js";
+import type { SyncWorkerExtension, SyncWorkerExtensionFactory, SyncWorkerOperation } from "./worker-extension.js";
 
-const { port, shared, options } = workerData as WorkerInit;
+const { port, shared, options, extensions } = workerData as WorkerInit;
 const state = new Int32Array(shared);
 
 function wake(): void {
@@ -48,6 +49,21 @@ try {
   const thrift = thriftClient(channel);
   /** Thrift methods, parsed once each from the IDL the caller sent, by the caller's key. */
   const methods = new Map<number, ThriftMethod>();
+  /** The extensions' operations by name, and the extensions (closed in reverse order). */
+  const operations = new Map<string, SyncWorkerOperation>();
+  const loadedExtensions: SyncWorkerExtension[] = [];
+  for (const url of extensions) {
+    const factory = ((await import(url)) as { default?: unknown }).default;
+    if (typeof factory !== "function") throw new TypeError(`the worker extension ${url} has no default export function`);
+    const extension = await (factory as SyncWorkerExtensionFactory)({ channel });
+    if (typeof extension?.operations !== "object" || extension.operations === null) throw new TypeError(`the worker extension ${url} returned no operations`);
+    for (const [name, operation] of Object.entries(extension.operations)) {
+      if (operations.has(name)) throw new Error(`the worker extension ${url} defines "${name}", which an earlier extension defines too`);
+      if (typeof operation !== "function") throw new TypeError(`the worker extension ${url}: operation "${name}" is not a function`);
+      operations.set(name, operation);
+    }
+    loadedExtensions.push(extension);
+  }
 
   const handle = async (req: WorkerRequest): Promise<void> => {
     const transfer: ArrayBuffer[] = [];
@@ -87,7 +103,22 @@ try {
           post({ id: req.id, ok: true, value: { body, headers: response.headers, status: response.status, transport: response.transport } }, transfer);
           return;
         }
+        case "invoke": {
+          const operation = operations.get(req.name);
+          if (!operation) throw new TypeError(`no worker extension defines the operation "${req.name}"`);
+          post({ id: req.id, ok: true, value: await operation(req.args) });
+          return;
+        }
         case "close":
+          // Extensions first (an advertiser unadvertises while the channel is still open); one
+          // failing does not keep the others or the channel open.
+          for (const extension of loadedExtensions.reverse()) {
+            try {
+              await extension.close?.();
+            } catch {
+              // best effort: the worker ends regardless
+            }
+          }
           await channel.close();
           post({ id: req.id, ok: true, value: null });
           return;
