@@ -1,0 +1,247 @@
+import {
+  BadRequestError,
+  BusyError,
+  type CallDescription,
+  type CallInterceptor,
+  type CallResult,
+  CancelledError,
+  DeclinedError,
+  FatalProtocolError,
+  InvalidChecksumError,
+  NetworkError,
+  type RawCallOptions,
+  type TChannel,
+  TChannelError,
+  TimeoutError,
+  UnexpectedError,
+  UnhealthyError,
+  errorFromWire,
+  setCallInterceptor,
+} from "@tchannel/channel";
+import { z } from "zod";
+import { readCassetteFile, writeCassetteFile } from "./cassette-file.js";
+import { parseCassette, serializeCassette } from "./cassette-yaml.js";
+import { type CassetteRequest, type CassetteResponse, type ClosestInteraction, type Interaction, requestOf, showRequest } from "./interaction.js";
+import { DEFAULT_MATCHERS, MATCHER_NAMES, type MatcherFunction, type MatcherName, type NamedMatcher, resolveMatchers } from "./matchers.js";
+import { RECORD_MODES, type RecordMode, type RecordModeName, recordMode } from "./record-mode.js";
+import { CannotRecordInteractionsError, VcrError } from "./vcr-errors.js";
+
+export interface CassetteOptions {
+  /** Default "once". */
+  recordMode?: RecordModeName;
+  /** Which fields must be equal for a call to replay a recorded interaction; default DEFAULT_MATCHERS. */
+  matchOn?: ReadonlyArray<MatcherName | MatcherFunction>;
+}
+
+const OptionsSchema = z
+  .object({
+    recordMode: z.enum(RECORD_MODES as [RecordModeName, ...RecordModeName[]]).default("once"),
+    matchOn: z
+      .array(z.union([z.enum(MATCHER_NAMES as [MatcherName, ...MatcherName[]]), z.custom<MatcherFunction>((v) => typeof v === "function", "expected a matcher name or function")]))
+      .default([...DEFAULT_MATCHERS]),
+  })
+  .strict();
+
+type ErrorClass = new (message?: string, call?: CallDescription) => TChannelError;
+/** The protocol error classes by name, so a replayed error is the very class that was recorded. */
+const PROTOCOL_ERRORS: Record<string, ErrorClass> = {
+  TimeoutError,
+  CancelledError,
+  BusyError,
+  DeclinedError,
+  UnexpectedError,
+  BadRequestError,
+  NetworkError,
+  UnhealthyError,
+  FatalProtocolError,
+  InvalidChecksumError,
+};
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A cassette: the interactions of one YAML file, and while inserted, the stand-in for every
+ * outgoing call of every TChannel in this thread. Create and insert one with `useCassette`,
+ * `withCassette` or `insertCassette`.
+ */
+export class Cassette {
+  readonly path: string;
+  /** Whether the file existed when the cassette was loaded. */
+  readonly existed: boolean;
+  readonly #mode: RecordMode;
+  readonly #matchers: NamedMatcher[];
+  /** Loaded and not yet replayed, in file order (with their position in the file). */
+  #available: Array<{ index: number; interaction: Interaction }>;
+  #played: Array<{ index: number; interaction: Interaction }> = [];
+  #recorded: Interaction[] = [];
+  #inserted: CallInterceptor | undefined;
+  #previous: CallInterceptor | undefined;
+
+  constructor(path: string, options: CassetteOptions = {}) {
+    const parsed = OptionsSchema.safeParse(options);
+    if (!parsed.success) throw new VcrError(`invalid cassette options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`);
+    this.path = path;
+    this.#mode = recordMode(parsed.data.recordMode);
+    this.#matchers = resolveMatchers(parsed.data.matchOn);
+    const text = readCassetteFile(path);
+    this.existed = text !== undefined;
+    this.#available = (text === undefined ? [] : parseCassette(text, path)).map((interaction, index) => ({ index, interaction }));
+  }
+
+  get recordMode(): RecordModeName {
+    return this.#mode.name;
+  }
+
+  /** True when the record mode forbids recording new interactions. */
+  get writeProtected(): boolean {
+    return !this.#mode.canRecord(this.existed);
+  }
+
+  /** Responses replayed so far. */
+  get playCount(): number {
+    return this.#played.length;
+  }
+
+  /** Interactions recorded so far (saved on eject). */
+  get recordCount(): number {
+    return this.#recorded.length;
+  }
+
+  /** Every interaction known: replayed, not yet replayed, then newly recorded. */
+  get interactions(): readonly Interaction[] {
+    return [...this.#played.map((e) => e.interaction), ...this.#available.map((e) => e.interaction), ...this.#recorded];
+  }
+
+  get isInserted(): boolean {
+    return this.#inserted !== undefined;
+  }
+
+  /** Routes every outgoing call in this thread through the cassette until `eject()`. */
+  insert(): this {
+    if (this.#inserted) throw new VcrError(`cassette ${this.path} is inserted already`);
+    let previous: CallInterceptor | undefined;
+    // An outer cassette (or other interceptor) still sees what this one passes on.
+    const interceptor: CallInterceptor = (options, channel, next) =>
+      this.#intercept(options, channel, previous === undefined ? next : (o) => previous!(o, channel, next));
+    previous = setCallInterceptor(interceptor);
+    this.#previous = previous;
+    this.#inserted = interceptor;
+    return this;
+  }
+
+  /** Stops intercepting calls and saves what was recorded. */
+  eject(): void {
+    const inserted = this.#inserted;
+    if (!inserted) return;
+    const current = setCallInterceptor(this.#previous);
+    if (current !== inserted) {
+      setCallInterceptor(current);
+      throw new VcrError(`cassette ${this.path} ejected while another was inserted after it: eject cassettes in reverse order`);
+    }
+    this.#inserted = undefined;
+    this.save();
+  }
+
+  /**
+   * Writes the cassette if anything was recorded: the interactions replayed (in the order they
+   * were), those not replayed (unless the record mode forgets them), then the new ones, exactly
+   * as tchannel-python orders them. The write is atomic.
+   */
+  save(): void {
+    if (this.#recorded.length === 0) return;
+    const interactions = this.#played.map((e) => e.interaction);
+    if (this.#mode.saveUnplayed) interactions.push(...this.#available.map((e) => e.interaction));
+    interactions.push(...this.#recorded);
+    writeCassetteFile(this.path, serializeCassette(interactions));
+    this.#played = [];
+    this.#available = interactions.map((interaction, index) => ({ index, interaction }));
+    this.#recorded = [];
+  }
+
+  #matches(call: CassetteRequest, recorded: CassetteRequest): boolean {
+    return this.#matchers.every((m) => m.matches(call, recorded));
+  }
+
+  async #intercept(options: RawCallOptions, channel: TChannel, next: (options: RawCallOptions) => Promise<CallResult>): Promise<CallResult> {
+    const request = requestOf(options, channel);
+    if (this.#mode.replayable) {
+      const at = this.#available.findIndex((e) => this.#matches(request, e.interaction.request));
+      if (at >= 0) {
+        const [entry] = this.#available.splice(at, 1);
+        this.#played.push(entry!);
+        return replay(entry!.interaction.response, options, request);
+      }
+    }
+    if (this.writeProtected) throw this.#cannotRecord(request);
+    let result: CallResult;
+    try {
+      result = await next(options);
+    } catch (err) {
+      // A protocol error is the remote's answer, so it is recorded; a local failure (no peer, a
+      // closed channel) or the caller's own cancel is not.
+      if (err instanceof TChannelError && err.wireCode !== undefined && !options.signal?.aborted) {
+        // Code 1 as well, so tchannel-python (which ignores `error`) fails the call instead of succeeding.
+        this.#recorded.push({ request, response: { code: 1, headers: EMPTY, body: EMPTY, error: { code: err.wireCode, type: err.name, message: err.message } } });
+      }
+      throw err;
+    }
+    this.#recorded.push({ request, response: { code: result.code === 0 ? 0 : 1, headers: Buffer.from(result.arg2), body: Buffer.from(result.arg3) } });
+    return result;
+  }
+
+  #cannotRecord(request: CassetteRequest): CannotRecordInteractionsError {
+    const why =
+      this.#mode.name === "once"
+        ? `record mode "once" records only into a new cassette, and ${this.path} existed`
+        : `record mode "${this.#mode.name}" records nothing`;
+    const closest = this.#closest(request);
+    let shown: string;
+    if (closest === undefined) shown = "  the cassette has no recorded interactions";
+    else {
+      const how = closest.played ? "matches, but was replayed already (each recorded interaction replays once)" : `differs in ${closest.differsIn.join(", ")}`;
+      shown = `  the closest recorded interaction (#${closest.index + 1} in the file) ${how}:\n${showRequest(closest.request)}`;
+    }
+    return new CannotRecordInteractionsError(
+      `no recorded interaction matches this call, and ${why}; your test may be making an unexpected call.\n  the call:\n${showRequest(request)}\n${shown}`,
+      request,
+      closest,
+    );
+  }
+
+  #closest(request: CassetteRequest): ClosestInteraction | undefined {
+    let best: ClosestInteraction | undefined;
+    let bestScore = -1;
+    const consider = (entry: { index: number; interaction: Interaction }, played: boolean) => {
+      const differsIn = this.#matchers.filter((m) => !m.matches(request, entry.interaction.request)).map((m) => m.name);
+      // A full match already played is the likeliest explanation; otherwise the fewest differences.
+      const score = (this.#matchers.length - differsIn.length) * 2 + (played ? 0 : 1);
+      if (score > bestScore) {
+        bestScore = score;
+        best = { index: entry.index, request: entry.interaction.request, differsIn, played: played && differsIn.length === 0 };
+      }
+    };
+    for (const e of this.#available) consider(e, false);
+    for (const e of this.#played) consider(e, true);
+    return best;
+  }
+}
+
+/** The recorded answer, as the real call would have given it. */
+function replay(response: CassetteResponse, options: RawCallOptions, request: CassetteRequest): CallResult {
+  const hostPort = options.hostPort ?? request.hostPort;
+  if (response.error) {
+    const call = { service: options.service, endpoint: request.endpoint, hostPort: hostPort || undefined };
+    const { code, type, message } = response.error;
+    const Cls = PROTOCOL_ERRORS[type];
+    const probe = Cls ? new Cls(message, call) : undefined;
+    throw probe !== undefined && probe.wireCode === code ? probe : errorFromWire(code, message, call);
+  }
+  return {
+    ok: response.code === 0,
+    code: response.code,
+    arg2: Buffer.from(response.headers),
+    arg3: Buffer.from(response.body),
+    headers: { as: request.argScheme },
+    hostPort,
+  };
+}
