@@ -1,5 +1,6 @@
 // tchannel-ts: everything an application needs in one package. Smaller installs can depend on
-// @tchannel/frame, @tchannel/channel, @tchannel/json, @tchannel/thrift or @tchannel/hyperbahn alone.
+// @tchannel/frame, @tchannel/channel, @tchannel/json, @tchannel/thrift, @tchannel/hyperbahn or
+// @tchannel/sync alone.
 export { TChannel } from "./tchannel.js";
 export {
   AlreadyListeningError,
@@ -48,6 +49,8 @@ export {
   type AdvertiseResult,
 } from "@tchannel/hyperbahn";
 export { jsonScheme, type JsonHeaders } from "@tchannel/json";
+export { SyncTChannel } from "./sync-tchannel.js";
+export { SyncWorkerError, type SyncTChannelOptions } from "@tchannel/sync";
 export {
   OneWayNotSupportedError,
   ThriftException,
