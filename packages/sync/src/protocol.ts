@@ -16,6 +16,8 @@ export interface WorkerInit {
   options: TChannelOptions;
   /** Extension modules to import at start (URLs; see worker-extension.ts). */
   extensions: string[];
+  /** Routers for calls without hostPort (`SyncTChannel.setRouters`), set before the first call. */
+  routers: string[];
 }
 
 /** `RawCallOptions` as it crosses threads: no AbortSignal. */
@@ -33,6 +35,7 @@ export type WorkerRequest = { id: number } & (
       options: Omit<WireCallOptions, "scheme" | "arg1" | "arg2" | "arg3" | "service"> & { headers?: Record<string, string> };
     }
   | { op: "invoke"; name: string; args: unknown }
+  | { op: "setRouters"; routers: string[] }
   | { op: "close" }
   | { op: "test:crash" }
   | { op: "test:hang"; ms: number }

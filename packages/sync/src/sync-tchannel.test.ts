@@ -353,6 +353,27 @@ describe("SyncTChannel worker", () => {
   });
 });
 
+describe("SyncTChannel routers", () => {
+  it("carries calls without hostPort through the routers, set before or after the worker starts, and after a restart", async () => {
+    // The test server plays the router: it serves the called service itself.
+    const echo = (sync: SyncTChannel, body: string) => sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from(body) });
+    const before = syncClient();
+    expect(() => echo(before, "x")).toThrow(NoAvailablePeerError);
+    before.setRouters([hostPort]);
+    expect(echo(before, "routed").transport.hostPort).toBe(hostPort);
+    const early = syncClient();
+    early.setRouters([hostPort]);
+    expect(echo(early, "early").body.toString()).toBe("early");
+    early._crashWorker();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(() => echo(early, "x")).toThrow(SyncWorkerError);
+    expect(echo(early, "after restart").body.toString()).toBe("after restart");
+    early.setRouters([]);
+    expect(() => echo(early, "x")).toThrow(NoAvailablePeerError);
+    expect(() => early.setRouters(["no-port"])).toThrow(TypeError);
+  });
+});
+
 describe("SyncTChannel worker extensions", () => {
   const listenExtension = pathToFileURL(join(fixtures, "listen-extension.mjs"));
   const extended = (extra: (string | URL)[] = []) => syncClient({ workerExtensions: [listenExtension, ...extra] });

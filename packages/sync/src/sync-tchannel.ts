@@ -131,6 +131,7 @@ export class SyncTChannel {
   readonly #extensions: string[];
   /** Invocations to run again in each new worker (`invoke(..., { replay: true })`). */
   readonly #replays: { name: string; args: unknown; timeout: number | undefined }[] = [];
+  #routers: string[] = [];
   #worker: WorkerHandle | undefined;
   #nextId = 1;
   #starts = 0;
@@ -212,6 +213,21 @@ export class SyncTChannel {
     const response = new Response<Result, ThriftHeaders>(body as Result, value.headers, { status: value.status });
     response.transport = value.transport;
     return response;
+  }
+
+  /**
+   * Sets the routers (e.g. Hyperbahn's) that carry calls with no `hostPort` when this client has
+   * no known peers, as `TChannel.setRouters` does; a restarted worker gets them too. An empty list
+   * removes them.
+   */
+  setRouters(hostPorts: readonly string[]): void {
+    if (this.#closed) throw new ChannelClosedError("setRouters on a closed channel", {});
+    for (const hostPort of hostPorts) {
+      if (typeof hostPort !== "string" || !/^.+:\d+$/.test(hostPort)) throw new TypeError(`expected host:port, got ${JSON.stringify(hostPort)}`);
+    }
+    this.#routers = [...hostPorts];
+    // A worker that has not started yet gets them with its start.
+    if (this.#worker) this.#request({ op: "setRouters", routers: this.#routers }, [], LOAD_TIMEOUT_MS, {});
   }
 
   /**
@@ -374,7 +390,7 @@ export class SyncTChannel {
   #start(call: CallDescription): WorkerHandle {
     const shared = new Int32Array(new SharedArrayBuffer(8));
     const { port1, port2 } = new MessageChannel();
-    const init: WorkerInit = { port: port2, shared: shared.buffer as SharedArrayBuffer, options: this.#options, extensions: this.#extensions };
+    const init: WorkerInit = { port: port2, shared: shared.buffer as SharedArrayBuffer, options: this.#options, extensions: this.#extensions, routers: this.#routers };
     const worker = new Worker(workerUrl(), { workerData: init, transferList: [port2], execArgv: workerExecArgv() });
     worker.unref(); // never hold the process open
     const handle: WorkerHandle = { worker, port: port1, shared, loaded: new Set(), ended: undefined };

@@ -7,7 +7,7 @@ import { DEAD, SEQ, STATE, type WorkerInit, type WorkerReply, type WorkerRequest
 import { type MethodShape, type ThriftType, type ValueHooks, mapValue } from "./thrift-shape.js";
 import type { SyncWorkerExtension, SyncWorkerExtensionFactory, SyncWorkerOperation } from "./worker-extension.js";
 
-const { port, shared, options, extensions } = workerData as WorkerInit;
+const { port, shared, options, extensions, routers } = workerData as WorkerInit;
 const state = new Int32Array(shared);
 
 function wake(): void {
@@ -46,6 +46,7 @@ process.on("exit", (code) => die(new Error(`the worker exited with code ${code}`
 try {
   const [{ TChannel }, { loadThriftSource, thriftClient }] = await Promise.all([import("@tchannel/channel"), import("@tchannel/thrift")]);
   const channel = new TChannel(options);
+  if (routers.length > 0) channel.setRouters(routers);
   const thrift = thriftClient(channel);
   /** Thrift methods, parsed once each from the IDL the caller sent, by the caller's key. */
   const methods = new Map<number, ThriftMethod>();
@@ -109,6 +110,10 @@ try {
           post({ id: req.id, ok: true, value: await operation(req.args) });
           return;
         }
+        case "setRouters":
+          channel.setRouters(req.routers);
+          post({ id: req.id, ok: true, value: null });
+          return;
         case "close":
           // Extensions first (an advertiser unadvertises while the channel is still open); one
           // failing does not keep the others or the channel open.
