@@ -345,6 +345,28 @@ describe("SyncTChannel worker", () => {
     expect(performance.now() - started).toBeLessThan(8000);
   });
 
+  it("works from `node -e`: the worker does not inherit the evaluated script", async () => {
+    const script = `import { SyncTChannel } from "@tchannel/sync";
+      const sync = new SyncTChannel({ name: "eval-child", startupTimeout: 5000 });
+      console.log(sync.raw({ service: "sync-test", endpoint: "echo", body: "from eval", hostPort: ${JSON.stringify(hostPort)} }).body.toString());`;
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { cwd: join(__dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => {
+        child.kill();
+        resolve(null);
+      }, 15_000);
+      child.once("exit", (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect({ code, out: out.trim(), err }).toEqual({ code: 0, out: "from eval", err: "" });
+  });
+
   it("starts no thread until the first call", () => {
     const sync = syncClient();
     expect(sync._workerStarts).toBe(0);

@@ -456,14 +456,26 @@ function withDeadlockHint(err: Error): Error {
   return err;
 }
 
-/** The worker's Node flags: the parent's, less export conditions (the worker must load built JS). */
+/** Flags that take a value and must not reach the worker: export conditions, and the entry of `node -e/-p`. */
+const DROPPED_WITH_VALUE = new Set(["--conditions", "-C", "--eval", "-e", "--print", "-p", "--input-type"]);
+const DROPPED = new Set(["--interactive", "-i", "--check", "-c", "--test", "--watch"]);
+
+/**
+ * The worker's Node flags: the parent's, less export conditions (the worker must load built JS)
+ * and less what names the parent's own entry: with `node -e script`, execArgv holds the script,
+ * and a worker given it would run that script instead of its own file.
+ */
 function workerExecArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--conditions" || a === "-C") i++;
-    else if (!a.startsWith("--conditions=") && !/^-C./.test(a)) out.push(a);
+    const flag = a.startsWith("--") ? a.split("=", 1)[0]! : a;
+    if (DROPPED_WITH_VALUE.has(flag)) {
+      if (flag === a) i++; // the value is the next argument
+    } else if (/^-C./.test(a) || DROPPED.has(flag)) {
+      // -Cvalue, or a flag without a value
+    } else out.push(a);
   }
   return out;
 }
