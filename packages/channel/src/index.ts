@@ -7,6 +7,7 @@ export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundRepl
 export { Response, type ArgScheme, type Handler, type Request, type SchemeCallOptions, type SchemeClient } from "./scheme.js";
 export { rawScheme } from "./raw-scheme.js";
 export { setCallInterceptor, type CallInterceptor } from "./call-interceptor.js";
+export { setSyncCallInterceptor, syncCallInterceptor, type InterceptedChannel, type SyncCallInterceptor } from "./sync-call-interceptor.js";
 export {
   AlreadyListeningError,
   BadRequestError,

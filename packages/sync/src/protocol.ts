@@ -25,15 +25,6 @@ export type WireCallOptions = Omit<RawCallOptions, "signal">;
 
 export type WorkerRequest = { id: number } & (
   | { op: "call"; options: WireCallOptions }
-  | { op: "load"; key: number; idl: string; thriftService: string; method: string }
-  | {
-      op: "thrift";
-      key: number;
-      args: unknown;
-      service: string;
-      hostPort: string | undefined;
-      options: Omit<WireCallOptions, "scheme" | "arg1" | "arg2" | "arg3" | "service"> & { headers?: Record<string, string> };
-    }
   | { op: "invoke"; name: string; args: unknown }
   | { op: "setRouters"; routers: string[] }
   | { op: "close" }
@@ -56,9 +47,6 @@ export interface WireError {
   call?: CallDescription;
   /** ThriftCodecError's path. */
   path?: string;
-  /** A declared Thrift exception: the result field it came in, and its IDL fields. */
-  exceptionField?: string;
-  fields?: unknown;
   cause?: WireError;
 }
 

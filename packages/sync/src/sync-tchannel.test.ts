@@ -10,17 +10,20 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
   BadRequestError,
+  BusyError,
   ChannelClosedError,
   NetworkError,
   NoAvailablePeerError,
   TChannel,
   TChannelError,
   TimeoutError,
+  type RawCallOptions,
+  setCallInterceptor,
+  setSyncCallInterceptor,
 } from "@tchannel/channel";
 import { jsonClient } from "@tchannel/json";
 import { OneWayNotSupportedError, ThriftException, loadThrift, thriftClient } from "@tchannel/thrift";
 import { SyncTChannel, SyncWorkerError } from "./index.js";
-import { methodIdl } from "./thrift-shape.js";
 
 const fixtures = join(__dirname, "..", "test", "fixtures");
 const thriftFixtures = join(__dirname, "..", "..", "thrift", "test", "fixtures");
@@ -67,6 +70,8 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  setSyncCallInterceptor(undefined);
+  setCallInterceptor(undefined);
   for (const client of open.splice(0)) client.close();
   await Promise.all(asyncChannels.splice(0).map((c) => c.close()));
 });
@@ -170,25 +175,75 @@ describe("SyncTChannel calls", () => {
     expect(() => sync.thrift(kitchen.Store.touch({ key: "x" }))).toThrow(OneWayNotSupportedError);
   });
 
-  it("parses each thrift method's IDL once per worker", async () => {
+  it("thrift is encoded on the calling thread and goes through the low-level call, as the async client's", async () => {
     const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE, hostPort });
-    expect(methodIdl(kv.KeyValue.getValue({}).method)).toBe(
-      "exception NotFoundError {\n  1: optional string key\n}\n\nservice KeyValue {\n  string getValue(1: optional string key) throws (1: NotFoundError notFound)\n}\n",
-    );
     const sync = syncClient();
-    for (let i = 0; i < 50; i++) {
-      sync.thrift(kv.KeyValue.setValue({ key: "x", value: `y${i}` }));
-      expect(sync.thrift(kv.KeyValue.getValue({ key: "x" })).body).toBe(`y${i}`);
+    const seen: RawCallOptions[] = [];
+    setSyncCallInterceptor((options, channel, next) => {
+      expect(channel).toBe(sync);
+      seen.push(options);
+      return next(options);
+    });
+    sync.thrift(kv.KeyValue.setValue({ key: "x", value: "y" }));
+    expect(sync.thrift(kv.KeyValue.getValue({ key: "x" }), { headers: { k: "v" } }).body).toBe("y");
+    setSyncCallInterceptor(undefined);
+    // the same arg1/arg2/arg3 bytes as the async client's thrift call
+    const asyncSeen: RawCallOptions[] = [];
+    setCallInterceptor((options, _channel, next) => {
+      asyncSeen.push(options);
+      return next(options);
+    });
+    try {
+      await thriftClient(asyncClient())(kv.KeyValue.getValue({ key: "x" }), { headers: { k: "v" } });
+    } finally {
+      setCallInterceptor(undefined);
     }
-    // a second load of the same file is another module: its methods are parsed on first use
-    const again = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE, hostPort });
-    sync.thrift(again.KeyValue.getValue({ key: "x" }));
-    expect(sync._thriftMethodsLoaded).toBe(3);
-    // a new worker (after a crash) parses again what it is asked for
+    expect(seen.map((o) => [o.scheme, o.arg1, o.service, o.hostPort])).toEqual([
+      ["thrift", "KeyValue::setValue", SERVICE, hostPort],
+      ["thrift", "KeyValue::getValue", SERVICE, hostPort],
+    ]);
+    expect(Buffer.from(seen[1]!.arg2!)).toEqual(Buffer.from(asyncSeen[0]!.arg2!));
+    expect(Buffer.from(seen[1]!.arg3!)).toEqual(Buffer.from(asyncSeen[0]!.arg3!));
+    // a new worker (after a crash) needs nothing but the bytes
     sync._crashWorker();
     expect(() => sync.thrift(kv.KeyValue.getValue({ key: "x" }))).toThrow(SyncWorkerError);
-    expect(sync.thrift(kv.KeyValue.getValue({ key: "x" })).body).toBe("y49");
-    expect(sync._thriftMethodsLoaded).toBe(1);
+    expect(sync.thrift(kv.KeyValue.getValue({ key: "x" })).body).toBe("y");
+  });
+});
+
+describe("setSyncCallInterceptor", () => {
+
+  it("sees every raw and json call of every sync client, with the client, before the worker", () => {
+    const a = syncClient({ name: "client-a", knownPeers: [hostPort] });
+    const b = syncClient({ name: "client-b" });
+    const seen: string[] = [];
+    setSyncCallInterceptor((options, channel, next) => {
+      seen.push(`${channel.name} [${channel.knownPeers.join(",")}] ${options.scheme} ${options.service}::${String(options.arg1)} ${Buffer.from(options.arg3 ?? []).toString()}`);
+      return next(options);
+    });
+    expect(a.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("hi") }).body.toString()).toBe("hi");
+    expect(b.json({ service: SERVICE, endpoint: "add", body: { a: 1, b: 2 }, hostPort }).body).toEqual({ sum: 3 });
+    expect(seen).toEqual([`client-a [${hostPort}] raw ${SERVICE}::echo hi`, `client-b [] json ${SERVICE}::add {"a":1,"b":2}`]);
+  });
+
+  it("stands in for the call: its result is decoded by the scheme, what it throws is thrown, and no worker starts", () => {
+    const sync = syncClient();
+    setSyncCallInterceptor((options) => {
+      if (options.arg1 === "busy") throw new BusyError("recorded busy", { service: options.service, endpoint: "busy" });
+      return { ok: true, code: 0, arg2: Buffer.from('{"h":"1"}'), arg3: Buffer.from('{"stood":"in"}'), headers: { as: "json" }, hostPort: "10.0.0.1:1" };
+    });
+    const res = sync.json({ service: "nowhere", endpoint: "anything" });
+    expect(res.body).toEqual({ stood: "in" });
+    expect(res.headers).toEqual({ h: "1" });
+    expect(res.transport.hostPort).toBe("10.0.0.1:1");
+    expect(thrown(() => sync.raw({ service: "nowhere", endpoint: "busy" }))).toBeInstanceOf(BusyError);
+    expect(sync._workerStarts).toBe(0);
+  });
+
+  it("may change the call it passes on", () => {
+    const sync = syncClient();
+    setSyncCallInterceptor((options, _channel, next) => next({ ...options, hostPort, arg3: Buffer.from("changed") }));
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("orig"), hostPort: "127.0.0.1:1" }).body.toString()).toBe("changed");
   });
 });
 

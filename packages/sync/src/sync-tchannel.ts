@@ -25,12 +25,21 @@ import {
   UnhealthyError,
   errorFromWire,
   rawScheme,
+  syncCallInterceptor,
 } from "@tchannel/channel";
 import { type JsonHeaders, jsonScheme } from "@tchannel/json";
-import { OneWayNotSupportedError, ThriftCodecError, type ThriftCallOptions, type ThriftHeaders, type ThriftRequest, ValueExpectedError } from "@tchannel/thrift";
+import {
+  OneWayNotSupportedError,
+  ThriftCodecError,
+  type ThriftCallOptions,
+  type ThriftHeaders,
+  type ThriftRequest,
+  ValueExpectedError,
+  thriftCallOptions,
+  thriftResponse,
+} from "@tchannel/thrift";
 import { listensInThisProcess } from "./deadlock.js";
 import { DEAD, SEQ, STATE, type WireCallOptions, type WireError, type WorkerInit, type WorkerReply, type WorkerRequest, compactBytes, toBuffer } from "./protocol.js";
-import { type MethodShape, type ValueHooks, mapValue, methodIdl } from "./thrift-shape.js";
 import { extensionUrl } from "./worker-extension.js";
 import { workerUrl } from "./worker-path.js";
 
@@ -70,7 +79,7 @@ export class SyncWorkerError extends TChannelError {
 
 /** Time the caller waits beyond a call's own timeout before it declares the worker hung. */
 const HANG_GRACE_MS = 500;
-/** Budgets for the worker's own work: parsing an IDL, closing its channel. */
+/** Budgets for the worker's own work: setting routers, closing its channel. */
 const LOAD_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 const DEFAULT_TIMEOUT_MS = 30_000; // the async TChannel's default `timeout`
@@ -100,15 +109,9 @@ interface WorkerHandle {
   worker: Worker;
   port: MessagePort;
   shared: Int32Array;
-  /** Thrift method keys this worker has parsed. */
-  loaded: Set<number>;
   /** Why it ended, when the event loop got to see 'error' or 'exit'. */
   ended: string | undefined;
 }
-
-/** One IDL per Thrift method, generated once per process; the key names it to every worker. */
-const methodIdls = new WeakMap<object, { key: number; idl: string }>();
-let nextMethodKey = 1;
 
 /**
  * A synchronous TChannel client (tchannel-python's `tchannel.sync.TChannel`): `raw`, `json`,
@@ -158,8 +161,35 @@ export class SyncTChannel {
     return client;
   }
 
-  /** A low-level call with the args as bytes, as `TChannel.call`; an application error returns `ok: false`. */
+  /**
+   * A low-level call with the args as bytes, as `TChannel.call`; an application error returns
+   * `ok: false`. Every scheme (raw, json, thrift, any other) ends here, and an interceptor set with
+   * `setSyncCallInterceptor` of @tchannel/channel (e.g. a @tchannel/vcr cassette) sees the call
+   * first, on the calling thread.
+   */
   call(options: RawCallOptions): CallResult {
+    const interceptor = syncCallInterceptor();
+    if (interceptor !== undefined) return interceptor(options, this, (o) => this.#call(o));
+    return this.#call(options);
+  }
+
+  /** The peers calls without a `hostPort` choose from (the `knownPeers` option). */
+  get knownPeers(): readonly string[] {
+    return this.#options.knownPeers ?? [];
+  }
+
+  /**
+   * `sync.thrift(kv.KeyValue.getValue({ key }), options)` with a request built from a module of
+   * `loadThrift`: returns the `Response`, or throws the declared exception as an instance of the
+   * module's class. Encoded and decoded on the calling thread, as the async client does, around
+   * the low-level `call`.
+   */
+  thrift<Result>(request: ThriftRequest<Result>, options: ThriftCallOptions = {}): Response<Result, ThriftHeaders> {
+    const result = this.call(thriftCallOptions(request, options));
+    return thriftResponse(request, result, options.service ?? request.service);
+  }
+
+  #call(options: RawCallOptions): CallResult {
     const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
     const describe: CallDescription = { service: options.service, endpoint, hostPort: options.hostPort };
     const transfer: ArrayBuffer[] = [];
@@ -173,46 +203,6 @@ export class SyncTChannel {
     if (options.arg3 !== undefined) wire.arg3 = compactBytes(options.arg3, transfer, false);
     const r = this.#request<CallResult>({ op: "call", options: wire }, transfer, this.#waitFor(options.timeout), describe);
     return { ...r, arg2: toBuffer(r.arg2), arg3: toBuffer(r.arg3) };
-  }
-
-  /**
-   * `sync.thrift(kv.KeyValue.getValue({ key }), options)` with a request built from a module of
-   * `loadThrift`: returns the `Response`, or throws the declared exception as an instance of the
-   * module's class. The worker parses each method's types once (see `methodIdl`).
-   */
-  thrift<Result>(request: ThriftRequest<Result>, options: ThriftCallOptions = {}): Response<Result, ThriftHeaders> {
-    const method = request.method as unknown as MethodShape;
-    const service = options.service ?? request.service;
-    const describe: CallDescription = { service, endpoint: method.endpoint, hostPort: options.hostPort ?? request.hostPort };
-    if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, describe);
-    let entry = methodIdls.get(method);
-    if (!entry) methodIdls.set(method, (entry = { key: nextMethodKey++, idl: methodIdl(method) }));
-    const worker = this.#ensureWorker(describe);
-    if (!worker.loaded.has(entry.key)) {
-      this.#request({ op: "load", key: entry.key, idl: entry.idl, thriftService: method.thriftService, method: method.name }, [], LOAD_TIMEOUT_MS, describe);
-      worker.loaded.add(entry.key);
-    }
-    const transfer: ArrayBuffer[] = [];
-    const prepare: ValueHooks = { binary: (b) => compactBytes(b, transfer, false), struct: (_def, fields) => fields, defaults: true };
-    const args = mapValue({ kind: "struct", def: method.args }, request.args ?? {}, prepare);
-    const callOptions = { ...this.#callOptions(options), ...(options.headers !== undefined ? { headers: options.headers } : {}) };
-    const revive: ValueHooks = { binary: toBuffer, struct: (def, fields) => (def.make ? def.make(fields) : fields), defaults: true };
-    const value = this.#request<{ body: unknown; headers: ThriftHeaders; status: number; transport: Response["transport"] }>(
-      { op: "thrift", key: entry.key, args, service: request.service, hostPort: request.hostPort, options: callOptions },
-      transfer,
-      this.#waitFor(options.timeout),
-      describe,
-      (error) => {
-        // A declared exception: an instance of the caller's own class for it.
-        const field = error.exceptionField === undefined ? undefined : method.exceptions.find((f) => f.name === error.exceptionField);
-        return field ? (mapValue(field.type, error.fields, revive) as Error) : undefined;
-      },
-    );
-    const success = method.result.fields.find((f) => f.id === 0);
-    const body = success ? mapValue(success.type, value.body, revive) : value.body;
-    const response = new Response<Result, ThriftHeaders>(body as Result, value.headers, { status: value.status });
-    response.transport = value.transport;
-    return response;
   }
 
   /**
@@ -250,7 +240,7 @@ export class SyncTChannel {
     const handle = this.#worker;
     if (!handle) return;
     try {
-      this.#request({ op: "close" }, [], CLOSE_TIMEOUT_MS, {}, undefined, handle);
+      this.#request({ op: "close" }, [], CLOSE_TIMEOUT_MS, {}, handle);
     } catch {
       // it is going away regardless
     } finally {
@@ -261,11 +251,6 @@ export class SyncTChannel {
   /** @internal Test hook: how many worker threads this client has started. */
   get _workerStarts(): number {
     return this.#starts;
-  }
-
-  /** @internal Test hook: how many Thrift methods the current worker has parsed. */
-  get _thriftMethodsLoaded(): number {
-    return this.#worker?.loaded.size ?? 0;
   }
 
   /** @internal Test hook: make the worker throw an uncaught exception right after it answers. */
@@ -331,7 +316,6 @@ export class SyncTChannel {
     transfer: ArrayBuffer[],
     waitMs: number,
     call: CallDescription,
-    onError?: (error: WireError) => Error | undefined,
     handle = this.#ensureWorker(call),
   ): T {
     const id = this.#nextId++;
@@ -347,7 +331,7 @@ export class SyncTChannel {
       throw withDeadlockHint(new TimeoutError(`request timed out after ${waitMs}ms: the sync worker did not answer (a new one starts on the next call)`, call));
     }
     if (reply.ok) return reply.value as T;
-    throw withDeadlockHint(onError?.(reply.error) ?? reviveError(reply.error));
+    throw withDeadlockHint(reviveError(reply.error));
   }
 
   /** Sleeps until the reply `id` arrives (undefined after `waitMs`); a dying worker throws SyncWorkerError. */
@@ -393,7 +377,7 @@ export class SyncTChannel {
     const init: WorkerInit = { port: port2, shared: shared.buffer as SharedArrayBuffer, options: this.#options, extensions: this.#extensions, routers: this.#routers };
     const worker = new Worker(workerUrl(), { workerData: init, transferList: [port2], execArgv: workerExecArgv() });
     worker.unref(); // never hold the process open
-    const handle: WorkerHandle = { worker, port: port1, shared, loaded: new Set(), ended: undefined };
+    const handle: WorkerHandle = { worker, port: port1, shared, ended: undefined };
     worker.on("error", (err) => (handle.ended ??= `${err.name}: ${err.message}`));
     worker.on("exit", (code) => (handle.ended ??= `it exited with code ${code}`));
     this.#worker = handle;
@@ -411,7 +395,7 @@ export class SyncTChannel {
     }
     for (const replay of this.#replays) {
       try {
-        this.#request({ op: "invoke", name: replay.name, args: replay.args }, [], this.#waitFor(replay.timeout), call, undefined, handle);
+        this.#request({ op: "invoke", name: replay.name, args: replay.args }, [], this.#waitFor(replay.timeout), call, handle);
       } catch (err) {
         this.#dispose(handle);
         throw new SyncWorkerError(`the sync worker restarted but could not run "${replay.name}" again: ${(err as Error).message}`, call, { cause: err });

@@ -2,9 +2,7 @@
 // caller posts, posts the reply and wakes the caller (see protocol.ts). It runs as built
 // JavaScript (dist/worker.js) and loads @tchannel/* from their built dist.
 import { workerData } from "node:worker_threads";
-import type { ThriftMethod } from "@tchannel/thrift";
 import { DEAD, SEQ, STATE, type WorkerInit, type WorkerReply, type WorkerRequest, compactBytes, serializeError } from "./protocol.js";
-import { type MethodShape, type ThriftType, type ValueHooks, mapValue } from "./thrift-shape.js";
 import type { SyncWorkerExtension, SyncWorkerExtensionFactory, SyncWorkerOperation } from "./worker-extension.js";
 
 const { port, shared, options, extensions, routers } = workerData as WorkerInit;
@@ -44,12 +42,9 @@ process.on("uncaughtException", (err) => {
 process.on("exit", (code) => die(new Error(`the worker exited with code ${code}`)));
 
 try {
-  const [{ TChannel }, { loadThriftSource, thriftClient }] = await Promise.all([import("@tchannel/channel"), import("@tchannel/thrift")]);
+  const { TChannel } = await import("@tchannel/channel");
   const channel = new TChannel(options);
   if (routers.length > 0) channel.setRouters(routers);
-  const thrift = thriftClient(channel);
-  /** Thrift methods, parsed once each from the IDL the caller sent, by the caller's key. */
-  const methods = new Map<number, ThriftMethod>();
   /** The extensions' operations by name, and the extensions (closed in reverse order). */
   const operations = new Map<string, SyncWorkerOperation>();
   const loadedExtensions: SyncWorkerExtension[] = [];
@@ -68,40 +63,12 @@ try {
 
   const handle = async (req: WorkerRequest): Promise<void> => {
     const transfer: ArrayBuffer[] = [];
-    const detach: ValueHooks = { binary: (b) => compactBytes(b, transfer, true), struct: (_def, fields) => fields, defaults: false };
     try {
       switch (req.op) {
         case "call": {
           const r = await channel.call(req.options);
           const value = { ok: r.ok, code: r.code, headers: r.headers, hostPort: r.hostPort, arg2: compactBytes(r.arg2, transfer, true), arg3: compactBytes(r.arg3, transfer, true) };
           post({ id: req.id, ok: true, value }, transfer);
-          return;
-        }
-        case "load": {
-          const module = loadThriftSource(req.idl, { service: "sync" });
-          const method = module[req.thriftService]?.methods?.get(req.method) as ThriftMethod | undefined;
-          if (!method) throw new Error(`the generated IDL has no ${req.thriftService}::${req.method}`);
-          methods.set(req.key, method);
-          post({ id: req.id, ok: true, value: null });
-          return;
-        }
-        case "thrift": {
-          const method = methods.get(req.key);
-          if (!method) throw new Error(`thrift method ${req.key} was never loaded in this worker`);
-          const shape = method as unknown as MethodShape;
-          let response;
-          try {
-            response = await thrift({ method, args: req.args as Record<string, unknown>, service: req.service, hostPort: req.hostPort }, req.options);
-          } catch (err) {
-            const field = shape.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
-            if (!field) throw err;
-            const error = { ...serializeError(err), exceptionField: field.name, fields: mapValue(field.type, err, detach) };
-            post({ id: req.id, ok: false, error }, transfer);
-            return;
-          }
-          const success: ThriftType | undefined = shape.result.fields.find((f) => f.id === 0)?.type;
-          const body = success ? mapValue(success, response.body, detach) : response.body;
-          post({ id: req.id, ok: true, value: { body, headers: response.headers, status: response.status, transport: response.transport } }, transfer);
           return;
         }
         case "invoke": {

@@ -1,14 +1,8 @@
-import {
-  BadRequestError,
-  type CallOptions,
-  Response,
-  type Request,
-  type TChannel,
-  UnexpectedError,
-} from "@tchannel/channel";
+import { BadRequestError, type CallOptions, Response, type Request, type TChannel } from "@tchannel/channel";
 import { FrameError, decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
+import { thriftCallOptions, thriftResponse } from "./thrift-call.js";
 import { OneWayNotSupportedError, ValueExpectedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest, ThriftService, ModuleInfo } from "./thrift-module.js";
 import { MODULE_INFO } from "./thrift-module.js";
@@ -100,45 +94,6 @@ export function thriftClient(channel: TChannel): ThriftClient {
 }
 
 async function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCallOptions): Promise<Response<any, ThriftHeaders>> {
-  const method: ThriftMethod = request.method;
-  const service = options.service ?? request.service;
-  const describe = { service, endpoint: method.endpoint };
-  if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, describe);
-  let arg2: Buffer;
-  let arg3: Buffer;
-  try {
-    arg2 = encodeHeaderMap(options.headers ?? {}, 2);
-    arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
-  } catch (err) {
-    throw new BadRequestError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
-  }
-  const { headers: _h, ...callOptions } = options;
-  const result = await channel.call({
-    ...callOptions,
-    service,
-    hostPort: options.hostPort ?? request.hostPort,
-    scheme: "thrift",
-    arg1: method.endpoint,
-    arg2,
-    arg3,
-  });
-  let headers: ThriftHeaders;
-  let value: Record<string, unknown>;
-  try {
-    headers = { ...decodeHeaderMap(result.arg2, 2) };
-    value = decodeStruct(method.result, result.arg3, `${method.endpoint} result`);
-  } catch (err) {
-    throw new UnexpectedError(`cannot decode the thrift response: ${(err as Error).message}`, { ...describe, hostPort: result.hostPort }, { cause: err });
-  }
-  if (!result.ok) {
-    for (const field of method.exceptions) {
-      const exception = value[field.name];
-      if (exception !== undefined) throw exception;
-    }
-    throw new UnexpectedError("thrift application error with no declared exception set", { ...describe, hostPort: result.hostPort });
-  }
-  const response = new Response<any, ThriftHeaders>(method.returnsValue ? value.success : null, headers, { status: 0 });
-  response.transport = { headers: result.headers, scheme: "thrift", hostPort: result.hostPort };
-  return response;
+  const result = await channel.call(thriftCallOptions(request, options));
+  return thriftResponse(request, result, options.service ?? request.service);
 }
-

@@ -1,0 +1,55 @@
+// The two halves of a thrift call around the low-level `call()`: building its options (arg2 and
+// arg3 encoded) and turning its result into the Response or the declared exception. The async
+// client puts `TChannel.call` between them; @tchannel/sync puts its blocking `call` there, so
+// every scheme of both clients goes through one low-level call.
+import { BadRequestError, type CallResult, type RawCallOptions, Response, UnexpectedError } from "@tchannel/channel";
+import { decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
+import { decodeStruct, encodeStruct } from "./binary-codec.js";
+import type { ThriftCallOptions, ThriftHeaders } from "./thrift-client.js";
+import { OneWayNotSupportedError } from "./thrift-errors.js";
+import type { ThriftMethod, ThriftRequest } from "./thrift-module.js";
+
+/** The low-level call options of a thrift request; throws BadRequestError when it cannot be encoded. */
+export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOptions = {}): RawCallOptions {
+  const method: ThriftMethod = request.method;
+  const service = options.service ?? request.service;
+  const describe = { service, endpoint: method.endpoint };
+  if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, describe);
+  let arg2: Buffer;
+  let arg3: Buffer;
+  try {
+    arg2 = encodeHeaderMap(options.headers ?? {}, 2);
+    arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
+  } catch (err) {
+    throw new BadRequestError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
+  }
+  const { headers: _h, ...callOptions } = options;
+  return { ...callOptions, service, hostPort: options.hostPort ?? request.hostPort, scheme: "thrift", arg1: method.endpoint, arg2, arg3 };
+}
+
+/**
+ * The Response of a thrift call's result; an application error throws the declared exception (an
+ * instance of the module's class), a result that cannot be decoded UnexpectedError.
+ */
+export function thriftResponse<Result>(request: ThriftRequest<Result>, result: CallResult, service = request.service): Response<Result, ThriftHeaders> {
+  const method: ThriftMethod = request.method;
+  const describe = { service, endpoint: method.endpoint, hostPort: result.hostPort };
+  let headers: ThriftHeaders;
+  let value: Record<string, unknown>;
+  try {
+    headers = { ...decodeHeaderMap(result.arg2, 2) };
+    value = decodeStruct(method.result, result.arg3, `${method.endpoint} result`);
+  } catch (err) {
+    throw new UnexpectedError(`cannot decode the thrift response: ${(err as Error).message}`, describe, { cause: err });
+  }
+  if (!result.ok) {
+    for (const field of method.exceptions) {
+      const exception = value[field.name];
+      if (exception !== undefined) throw exception;
+    }
+    throw new UnexpectedError("thrift application error with no declared exception set", describe);
+  }
+  const response = new Response<Result, ThriftHeaders>((method.returnsValue ? value.success : null) as Result, headers, { status: 0 });
+  response.transport = { headers: result.headers, scheme: "thrift", hostPort: result.hostPort };
+  return response;
+}
