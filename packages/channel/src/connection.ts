@@ -117,10 +117,11 @@ export class Connection {
     return this.#pending.size;
   }
 
-  /** Sends a call request and registers its pending entry; returns the message id. */
-  sendCall(message: Omit<CallReqMessage, "id">, pending: PendingCall): number {
+  /** Sends a call request and registers its pending entry; sets `message.id` and returns it. */
+  sendCall(message: CallReqMessage, pending: PendingCall): number {
     const id = this.#allocateId();
-    const bytes = encodeCallReq({ ...message, id });
+    message.id = id;
+    const bytes = encodeCallReq(message);
     this.#pending.set(id, pending);
     this.write(bytes);
     return id;

@@ -96,12 +96,16 @@ function readChecksum(r: PayloadReader, checksumType: ChecksumType): number {
   return checksumSize(checksumType) === 0 ? 0 : r.u32("checksum");
 }
 
+const EMPTY_ARG = Buffer.alloc(0);
+
 /** Arg chunks `arg~2` to the end of the frame (spec §5, §9). */
 function readArgChunks(r: PayloadReader, flags: number): Uint8Array[] {
   const args: Uint8Array[] = [];
   while (r.remaining > 0) {
     if (args.length === 3) throw new MalformedFrameError("more than 3 arg chunks", r.frameId, r.frameType);
-    args.push(r.bytes(r.u16("arg length"), `arg${args.length + 1}`));
+    const n = r.u16("arg length");
+    // Empty args (arg1 of every response, often arg2) share one buffer instead of a view each.
+    args.push(n === 0 ? EMPTY_ARG : r.bytes(n, `arg${args.length + 1}`));
   }
   // Fewer than 3 args only makes sense when more fragments follow (spec §5); whether a first
   // frame holds all of arg1 and the start of arg2 is the assembler's check.

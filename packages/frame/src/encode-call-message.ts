@@ -43,18 +43,19 @@ export interface CallResMessage {
 export function encodeCallReq(msg: CallReqMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer {
   const prefix = callReqPrefixLength(msg.service, msg.headers, msg.checksumType);
   if (msg.args[0].length > MAX_ARG1_SIZE) throw new FrameEncodeError(`arg1 of ${msg.args[0].length} bytes exceeds ${MAX_ARG1_SIZE}`);
-  return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallReq, FrameType.CallReqContinue, (buf, o) =>
-    writeCallReqPrefix(buf, o, { flags: 0, ttl: msg.ttl, tracing: msg.tracing, service: msg.service, headers: msg.headers, checksumType: msg.checksumType }),
-  );
+  return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallReq, FrameType.CallReqContinue, writeReqPrefix);
 }
 
 /** Encodes a call response the same way, with call res continue frames (spec §6, §9). */
 export function encodeCallRes(msg: CallResMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer {
   const prefix = callResPrefixLength(msg.headers, msg.checksumType);
-  return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallRes, FrameType.CallResContinue, (buf, o) =>
-    writeCallResPrefix(buf, o, { flags: 0, code: msg.code, tracing: msg.tracing, headers: msg.headers, checksumType: msg.checksumType }),
-  );
+  return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallRes, FrameType.CallResContinue, writeResPrefix);
 }
+
+// Module-level, so encoding a message allocates no closure; flags are written by the caller.
+type PrefixWriter = (buf: Buffer, o: number, msg: MessageBase) => number;
+const writeReqPrefix: PrefixWriter = (buf, o, msg) => writeCallReqPrefix(buf, o, msg as CallReqMessage);
+const writeResPrefix: PrefixWriter = (buf, o, msg) => writeCallResPrefix(buf, o, msg as CallResMessage);
 
 interface MessageBase {
   id: number;
@@ -68,7 +69,7 @@ function encodeMessage(
   maxFrameSize: number,
   firstType: number,
   continueType: number,
-  writePrefix: (buf: Buffer, o: number) => number,
+  writePrefix: PrefixWriter,
 ): Buffer {
   const [a1, a2, a3] = msg.args;
   const maxPayload = maxFrameSize - FRAME_HEADER_SIZE;
@@ -77,7 +78,7 @@ function encodeMessage(
     // The common case: one frame, exact size, no planning pass.
     const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + single);
     writeFrameHeader(buf, 0, FRAME_HEADER_SIZE + single, firstType, msg.id);
-    const csumAt = writePrefix(buf, FRAME_HEADER_SIZE);
+    const csumAt = writePrefix(buf, FRAME_HEADER_SIZE, msg);
     let o = csumAt + checksumSize(msg.checksumType);
     o = writeChunk(buf, o, a1, 0, a1.length);
     o = writeChunk(buf, o, a2, 0, a2.length);
@@ -112,7 +113,7 @@ function writeFragments(
   maxFrameSize: number,
   firstType: number,
   continueType: number,
-  writePrefix: (buf: Buffer, o: number) => number,
+  writePrefix: PrefixWriter,
   firstPrefix: number,
 ): number {
   const { args, checksumType } = msg;
@@ -128,7 +129,7 @@ function writeFragments(
     const flagsAt = o;
     let csumAt: number;
     if (first) {
-      csumAt = out ? writePrefix(out, o) : o + firstPrefix - csumSize;
+      csumAt = out ? writePrefix(out, o, msg) : o + firstPrefix - csumSize;
     } else {
       if (out) {
         out[o] = 0;

@@ -4,6 +4,7 @@ import { FrameEncodeError } from "./errors.js";
 import { FrameType, frameTypeName } from "./frame-type.js";
 import type { ArgsFrame, CallReqFrame, CallResFrame, Frame, HeaderMap } from "./frame.js";
 import { headerMapLength, writeHeaderMap } from "./header-map.js";
+import { utf8Length, writeUtf8 } from "./short-string.js";
 
 /**
  * Encodes one frame, header included (spec §2-§10). Call and continue frames are written as given:
@@ -99,7 +100,7 @@ function writePayload(buf: Buffer, o: number, frame: Frame): number {
 
 /** Bytes of a call req up to and including the checksum (spec §5): what must fit in the first frame. */
 export function callReqPrefixLength(service: string, headers: HeaderMap, checksumType: ChecksumType): number {
-  const serviceLength = Buffer.byteLength(service);
+  const serviceLength = utf8Length(service);
   if (serviceLength > 0xff) throw new FrameEncodeError(`service name of ${serviceLength} bytes exceeds 255`);
   return 1 + 4 + TRACING_SIZE + 1 + serviceLength + headerMapLength(headers, 1) + 1 + checksumSize(checksumType);
 }
@@ -114,15 +115,16 @@ export function continuePrefixLength(checksumType: ChecksumType): number {
   return 2 + checksumSize(checksumType);
 }
 
-type CallReqPrefix = Pick<CallReqFrame, "flags" | "ttl" | "tracing" | "service" | "headers" | "checksumType">;
-type CallResPrefix = Pick<CallResFrame, "flags" | "code" | "tracing" | "headers" | "checksumType">;
+/** `flags` defaults to 0: a whole message's first frame gets its flags from the fragmenter. */
+type CallReqPrefix = Pick<CallReqFrame, "ttl" | "tracing" | "service" | "headers" | "checksumType"> & { flags?: number };
+type CallResPrefix = Pick<CallResFrame, "code" | "tracing" | "headers" | "checksumType"> & { flags?: number };
 
 /** Writes a call req payload up to the csumtype byte; returns the offset of the csum (if any). */
 export function writeCallReqPrefix(buf: Buffer, o: number, f: CallReqPrefix): number {
-  buf[o++] = f.flags;
+  buf[o++] = f.flags ?? 0;
   o = writeU32(buf, o, positiveTtl(f.ttl, false));
   o = writeTracing(buf, o, f.tracing);
-  const n = buf.write(f.service, o + 1, "utf8");
+  const n = writeUtf8(buf, o + 1, f.service);
   buf[o] = n;
   o = writeHeaderMap(buf, o + 1 + n, f.headers, 1);
   buf[o++] = f.checksumType;
@@ -131,7 +133,7 @@ export function writeCallReqPrefix(buf: Buffer, o: number, f: CallReqPrefix): nu
 
 /** Writes a call res payload up to the csumtype byte; returns the offset of the csum (if any). */
 export function writeCallResPrefix(buf: Buffer, o: number, f: CallResPrefix): number {
-  buf[o++] = f.flags;
+  buf[o++] = f.flags ?? 0;
   buf[o++] = f.code;
   o = writeTracing(buf, o, f.tracing);
   o = writeHeaderMap(buf, o, f.headers, 1);

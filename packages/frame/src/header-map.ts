@@ -6,6 +6,7 @@ import {
 import { FrameEncodeError, InvalidHeaderError, MalformedFrameError } from "./errors.js";
 import type { HeaderMap } from "./frame.js";
 import { PayloadReader } from "./payload-reader.js";
+import { utf8Length, writeUtf8 } from "./short-string.js";
 
 /**
  * Header maps: `nh:1 (k~1 v~1){nh}` for transport headers (spec §7) and `nh:2 (k~2 v~2){nh}` for
@@ -45,8 +46,8 @@ export function headerMapLength(headers: HeaderMap, width: HeaderWidth): number 
   for (const key in headers) {
     const value = headers[key];
     if (value === undefined) continue;
-    const keyLength = Buffer.byteLength(key);
-    const valueLength = Buffer.byteLength(value);
+    const keyLength = utf8Length(key);
+    const valueLength = utf8Length(value);
     if (keyLength === 0) throw new FrameEncodeError("header key is empty");
     if (width === 1 && keyLength > MAX_SENT_TRANSPORT_HEADER_KEY_SIZE) {
       throw new FrameEncodeError(`transport header key ${JSON.stringify(key)} is ${keyLength} bytes; tchannel-node accepts at most ${MAX_SENT_TRANSPORT_HEADER_KEY_SIZE}`);
@@ -77,7 +78,7 @@ export function writeHeaderMap(buf: Buffer, offset: number, headers: HeaderMap, 
 }
 
 function writeString(buf: Buffer, offset: number, s: string, width: HeaderWidth): number {
-  const n = buf.write(s, offset + width, "utf8");
+  const n = writeUtf8(buf, offset + width, s);
   if (width === 1) buf[offset] = n;
   else buf.writeUInt16BE(n, offset);
   return offset + width + n;

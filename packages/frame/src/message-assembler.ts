@@ -116,6 +116,8 @@ export class MessageAssembler {
       const n = frame.args[i]!.length;
       if (n > this.#maxArgSize) throw new ArgTooLargeError(i + 1, n, this.#maxArgSize, frame.id, frame.type);
     }
+    // Decoded frames carry Buffers already: their args array is the message's, uncopied.
+    if (Buffer.isBuffer(a1) && Buffer.isBuffer(a2) && Buffer.isBuffer(a3)) return { frame, args: frame.args as [Buffer, Buffer, Buffer] };
     return { frame, args: [asBuffer(a1), asBuffer(a2), asBuffer(a3)] };
   }
 

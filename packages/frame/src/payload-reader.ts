@@ -1,4 +1,5 @@
 import { TruncatedFrameError } from "./errors.js";
+import { readUtf8 } from "./short-string.js";
 
 /**
  * A bounds-checked cursor over one frame's payload. Every read checks the bytes actually present
@@ -56,6 +57,6 @@ export class PayloadReader {
     this.need(n, field);
     const o = this.offset;
     this.offset = o + n;
-    return this.buf.toString("utf8", o, o + n);
+    return readUtf8(this.buf, o, n);
   }
 }

@@ -53,8 +53,10 @@ function writeRandomId(out: Uint8Array, offset: number): void {
 
 /** A root span: traceid = spanid = a random 64-bit id, parentid = 0 (spec §11). */
 export function rootTracing(sampled = false): Uint8Array {
-  const out = new Uint8Array(TRACING_SIZE);
+  // A slice of Node's buffer pool: a new Uint8Array would allocate an ArrayBuffer per call.
+  const out = Buffer.allocUnsafe(TRACING_SIZE);
   writeRandomId(out, 0);
+  for (let i = 8; i < 16; i++) out[i] = 0;
   out.copyWithin(16, 0, 8);
   out[24] = sampled ? 1 : 0;
   return out;
@@ -62,7 +64,7 @@ export function rootTracing(sampled = false): Uint8Array {
 
 /** A child span of `parent`: same traceid and flags, parentid = the parent's spanid, new spanid. */
 export function childTracing(parent: Uint8Array): Uint8Array {
-  const out = new Uint8Array(TRACING_SIZE);
+  const out = Buffer.allocUnsafe(TRACING_SIZE);
   writeRandomId(out, 0);
   out.set(parent.subarray(0, 8), 8);
   out.set(parent.subarray(16, 25), 16);
