@@ -5,6 +5,7 @@ import {
   type CallInterceptor,
   type CallResult,
   CancelledError,
+  type InterceptedChannel,
   DeclinedError,
   FatalProtocolError,
   InvalidChecksumError,
@@ -16,7 +17,9 @@ import {
   UnexpectedError,
   UnhealthyError,
   errorFromWire,
+  type SyncCallInterceptor,
   setCallInterceptor,
+  setSyncCallInterceptor,
 } from "@tchannel/channel";
 import { z } from "zod";
 import { readCassetteFile, writeCassetteFile } from "./cassette-file.js";
@@ -61,7 +64,7 @@ const EMPTY = Buffer.alloc(0);
 
 /**
  * A cassette: the interactions of one YAML file, and while inserted, the stand-in for every
- * outgoing call of every TChannel in this thread. Create and insert one with `useCassette`,
+ * outgoing call of every TChannel and SyncTChannel in this thread. Create and insert one with `useCassette`,
  * `withCassette` or `insertCassette`.
  */
 export class Cassette {
@@ -74,8 +77,8 @@ export class Cassette {
   #available: Array<{ index: number; interaction: Interaction }>;
   #played: Array<{ index: number; interaction: Interaction }> = [];
   #recorded: Interaction[] = [];
-  #inserted: CallInterceptor | undefined;
-  #previous: CallInterceptor | undefined;
+  #inserted: { async: CallInterceptor; sync: SyncCallInterceptor } | undefined;
+  #previous: { async: CallInterceptor | undefined; sync: SyncCallInterceptor | undefined } | undefined;
 
   constructor(path: string, options: CassetteOptions = {}) {
     const parsed = OptionsSchema.safeParse(options);
@@ -116,16 +119,23 @@ export class Cassette {
     return this.#inserted !== undefined;
   }
 
-  /** Routes every outgoing call in this thread through the cassette until `eject()`. */
+  /**
+   * Routes every outgoing call in this thread through the cassette until `eject()`: those of
+   * `TChannel.call` and those of blocking clients (`SyncTChannel`), which share its interactions.
+   */
   insert(): this {
     if (this.#inserted) throw new VcrError(`cassette ${this.path} is inserted already`);
-    let previous: CallInterceptor | undefined;
+    let previousAsync: CallInterceptor | undefined;
+    let previousSync: SyncCallInterceptor | undefined;
     // An outer cassette (or other interceptor) still sees what this one passes on.
-    const interceptor: CallInterceptor = (options, channel, next) =>
-      this.#intercept(options, channel, previous === undefined ? next : (o) => previous!(o, channel, next));
-    previous = setCallInterceptor(interceptor);
-    this.#previous = previous;
-    this.#inserted = interceptor;
+    const asyncInterceptor: CallInterceptor = (options, channel, next) =>
+      this.#intercept(options, channel, previousAsync === undefined ? next : (o) => previousAsync!(o, channel, next));
+    const syncInterceptor: SyncCallInterceptor = (options, channel, next) =>
+      this.#interceptSync(options, channel, previousSync === undefined ? next : (o) => previousSync!(o, channel, next));
+    previousAsync = setCallInterceptor(asyncInterceptor);
+    previousSync = setSyncCallInterceptor(syncInterceptor);
+    this.#previous = { async: previousAsync, sync: previousSync };
+    this.#inserted = { async: asyncInterceptor, sync: syncInterceptor };
     return this;
   }
 
@@ -133,9 +143,12 @@ export class Cassette {
   eject(): void {
     const inserted = this.#inserted;
     if (!inserted) return;
-    const current = setCallInterceptor(this.#previous);
-    if (current !== inserted) {
-      setCallInterceptor(current);
+    const previous = this.#previous!;
+    const currentAsync = setCallInterceptor(previous.async);
+    const currentSync = setSyncCallInterceptor(previous.sync);
+    if (currentAsync !== inserted.async || currentSync !== inserted.sync) {
+      setCallInterceptor(currentAsync);
+      setSyncCallInterceptor(currentSync);
       throw new VcrError(`cassette ${this.path} ejected while another was inserted after it: eject cassettes in reverse order`);
     }
     this.#inserted = undefined;
@@ -163,30 +176,65 @@ export class Cassette {
   }
 
   async #intercept(options: RawCallOptions, channel: TChannel, next: (options: RawCallOptions) => Promise<CallResult>): Promise<CallResult> {
+    const step = this.#begin(options, channel);
+    if (step.replayed) return replay(step.replayed, options, step.request);
+    let result: CallResult;
+    try {
+      result = await next(options);
+    } catch (err) {
+      this.#recordError(step.request, err, options);
+      throw err;
+    }
+    this.#recordResult(step.request, result);
+    return result;
+  }
+
+  /** The same as `#intercept` for a blocking client: matching and recording need no I/O. */
+  #interceptSync(options: RawCallOptions, channel: InterceptedChannel, next: (options: RawCallOptions) => CallResult): CallResult {
+    const step = this.#begin(options, channel);
+    if (step.replayed) return replay(step.replayed, options, step.request);
+    let result: CallResult;
+    try {
+      result = next(options);
+    } catch (err) {
+      this.#recordError(step.request, err, options);
+      throw err;
+    }
+    this.#recordResult(step.request, result);
+    return result;
+  }
+
+  /**
+   * The recorded response to replay for this call (taken off the available ones), or none when
+   * the real call is to be made and recorded; throws when the record mode forbids that.
+   */
+  #begin(options: RawCallOptions, channel: InterceptedChannel): { request: CassetteRequest; replayed?: CassetteResponse } {
     const request = requestOf(options, channel);
     if (this.#mode.replayable) {
       const at = this.#available.findIndex((e) => this.#matches(request, e.interaction.request));
       if (at >= 0) {
         const [entry] = this.#available.splice(at, 1);
         this.#played.push(entry!);
-        return replay(entry!.interaction.response, options, request);
+        return { request, replayed: entry!.interaction.response };
       }
     }
     if (this.writeProtected) throw this.#cannotRecord(request);
-    let result: CallResult;
-    try {
-      result = await next(options);
-    } catch (err) {
-      // A protocol error is the remote's answer, so it is recorded; a local failure (no peer, a
-      // closed channel) or the caller's own cancel is not.
-      if (err instanceof TChannelError && err.wireCode !== undefined && !options.signal?.aborted) {
-        // Code 1 as well, so tchannel-python (which ignores `error`) fails the call instead of succeeding.
-        this.#recorded.push({ request, response: { code: 1, headers: EMPTY, body: EMPTY, error: { code: err.wireCode, type: err.name, message: err.message } } });
-      }
-      throw err;
-    }
+    return { request };
+  }
+
+  #recordResult(request: CassetteRequest, result: CallResult): void {
     this.#recorded.push({ request, response: { code: result.code === 0 ? 0 : 1, headers: Buffer.from(result.arg2), body: Buffer.from(result.arg3) } });
-    return result;
+  }
+
+  /**
+   * A protocol error is the remote's answer, so it is recorded; a local failure (no peer, a closed
+   * channel, a dead sync worker) or the caller's own cancel is not.
+   */
+  #recordError(request: CassetteRequest, err: unknown, options: RawCallOptions): void {
+    if (err instanceof TChannelError && err.wireCode !== undefined && !options.signal?.aborted) {
+      // Code 1 as well, so tchannel-python (which ignores `error`) fails the call instead of succeeding.
+      this.#recorded.push({ request, response: { code: 1, headers: EMPTY, body: EMPTY, error: { code: err.wireCode, type: err.name, message: err.message } } });
+    }
   }
 
   #cannotRecord(request: CassetteRequest): CannotRecordInteractionsError {

@@ -1,4 +1,4 @@
-import type { RawCallOptions, TChannel } from "@tchannel/channel";
+import type { InterceptedChannel, RawCallOptions } from "@tchannel/channel";
 
 /**
  * A recorded request: tchannel-python's VCRProxy `Request` (field names as in its cassettes).
@@ -60,8 +60,8 @@ function bytes(value: Uint8Array | undefined): Buffer {
   return Buffer.from(value);
 }
 
-/** The request as a cassette sees it. */
-export function requestOf(options: RawCallOptions, channel: TChannel): CassetteRequest {
+/** The request as a cassette sees it (the same for a TChannel and a SyncTChannel). */
+export function requestOf(options: RawCallOptions, channel: InterceptedChannel): CassetteRequest {
   const transportHeaders = [
     { key: "as", value: options.scheme },
     { key: "cn", value: options.callerName ?? channel.name },

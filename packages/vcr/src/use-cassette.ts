@@ -21,7 +21,7 @@ async function run<T>(cassette: Cassette, body: Body<T>): Promise<T> {
 
 /**
  * Loads the cassette at `path` (created on the first save if missing), routes every outgoing
- * TChannel call in this thread through it while `body` runs, then saves what was recorded
+ * TChannel and SyncTChannel call in this thread through it while `body` runs, then saves what was recorded
  * (tchannel-python's `use_cassette`). Resolves with what `body` returns.
  */
 export function useCassette<T>(path: string, body: Body<T>): Promise<T>;
