@@ -198,40 +198,60 @@ describe("a server under bad input", () => {
   });
 });
 
+/**
+ * A stand-in peer on a raw socket: answers init req (with its own listening host:port) and ping
+ * req, records the init reqs it got, and lets a test add frames after the init res.
+ */
+async function fakePeer(afterInit: (socket: Socket) => void = () => {}) {
+  const net = await import("node:net");
+  const accepted: Socket[] = [];
+  const inits: InitFrame[] = [];
+  let hostPort = "";
+  const server = net.createServer((s) => {
+    accepted.push(s);
+    const decoder = new FrameDecoder();
+    s.on("data", (d) => {
+      for (const f of decoder.push(d)) {
+        if (f.type === FrameType.InitReq) {
+          inits.push(f as InitFrame);
+          s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: hostPort, process_name: "fake" } }));
+          afterInit(s);
+        } else if (f.type === FrameType.PingReq) {
+          s.write(encodeFrame({ type: FrameType.PingRes, id: f.id }));
+        }
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  hostPort = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    hostPort,
+    accepted,
+    inits,
+    close(): void {
+      server.close();
+      for (const s of accepted) s.destroy();
+    },
+  };
+}
+
 describe("connection-level notices", () => {
   it("keeps a connection open on a Declined error frame with id 0xffffffff (Hyperbahn's drain notice)", async () => {
-    const net = await import("node:net");
-    const sockets: Socket[] = [];
-    let hostPort = "";
-    const fake = net.createServer((s) => {
-      sockets.push(s);
-      const decoder = new FrameDecoder();
-      s.on("data", (d) => {
-        for (const f of decoder.push(d)) {
-          if (f.type === FrameType.InitReq) {
-            s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: hostPort, process_name: "router" } }));
-            s.write(encodeFrame({ type: FrameType.Error, id: NULL_ID, code: ErrorCode.Declined, tracing: EMPTY_TRACING, message: "draining: closing due to unadvertisement" }));
-          } else if (f.type === FrameType.PingReq) {
-            s.write(encodeFrame({ type: FrameType.PingRes, id: f.id }));
-          }
-        }
-      });
-    });
-    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
-    hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
+    const peer = await fakePeer((s) =>
+      s.write(encodeFrame({ type: FrameType.Error, id: NULL_ID, code: ErrorCode.Declined, tracing: EMPTY_TRACING, message: "draining: closing due to unadvertisement" })),
+    );
     try {
       const client = new TChannel({ name: "client" });
       open.push(client);
-      await client.ping(hostPort);
+      await client.ping(peer.hostPort);
       await new Promise((r) => setTimeout(r, 50));
-      expect(sockets.length).toBe(1);
+      expect(peer.accepted.length).toBe(1);
       // The drained connection stays open, but the next call opens a new one.
-      await client.ping(hostPort);
-      expect(sockets.length).toBe(2);
-      expect(sockets[0]!.destroyed).toBe(false);
+      await client.ping(peer.hostPort);
+      expect(peer.accepted.length).toBe(2);
+      expect(peer.accepted[0]!.destroyed).toBe(false);
     } finally {
-      fake.close();
-      for (const s of sockets) s.destroy();
+      peer.close();
     }
   });
 });
@@ -267,36 +287,19 @@ describe("a client's handshake", () => {
 
 describe("listening after calling", () => {
   it("opens a new connection that announces the listening host:port for calls after listen()", async () => {
-    const net = await import("node:net");
-    const inits: InitFrame[] = [];
-    let hostPort = "";
-    const fake = net.createServer((s) => {
-      const decoder = new FrameDecoder();
-      s.on("data", (d) => {
-        for (const f of decoder.push(d)) {
-          if (f.type === FrameType.InitReq) {
-            inits.push(f as InitFrame);
-            s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: hostPort, process_name: "fake" } }));
-          } else if (f.type === FrameType.PingReq) {
-            s.write(encodeFrame({ type: FrameType.PingRes, id: f.id }));
-          }
-        }
-      });
-    });
-    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
-    hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
+    const peer = await fakePeer();
     try {
       const client = new TChannel({ name: "late-listener" });
       open.push(client);
-      await client.ping(hostPort);
-      await client.ping(hostPort);
-      expect(inits.map((f) => f.headers.host_port)).toEqual(["0.0.0.0:0"]);
+      await client.ping(peer.hostPort);
+      await client.ping(peer.hostPort);
+      expect(peer.inits.map((f) => f.headers.host_port)).toEqual(["0.0.0.0:0"]);
       const listening = await client.listen();
-      await client.ping(hostPort);
-      await client.ping(hostPort);
-      expect(inits.map((f) => f.headers.host_port)).toEqual(["0.0.0.0:0", listening]);
+      await client.ping(peer.hostPort);
+      await client.ping(peer.hostPort);
+      expect(peer.inits.map((f) => f.headers.host_port)).toEqual(["0.0.0.0:0", listening]);
     } finally {
-      fake.close();
+      peer.close();
     }
   });
 });
