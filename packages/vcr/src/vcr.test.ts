@@ -2,7 +2,19 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "@jest/globals";
-import { BadRequestError, BusyError, Response, TChannel, TimeoutError, UnexpectedError, setCallInterceptor } from "@tchannel/channel";
+import {
+  BadRequestError,
+  BusyError,
+  type CallResult,
+  type RawCallOptions,
+  Response,
+  TChannel,
+  TimeoutError,
+  UnexpectedError,
+  setCallInterceptor,
+  setSyncCallInterceptor,
+  syncCallInterceptor,
+} from "@tchannel/channel";
 import { jsonClient } from "@tchannel/json";
 import { loadThriftSource, thriftClient } from "@tchannel/thrift";
 import { CannotRecordInteractionsError, type Cassette, VcrError, insertCassette, parseCassette, useCassette, withCassette } from "./index.js";
@@ -31,6 +43,7 @@ function track<T extends TChannel>(ch: T): T {
 }
 afterEach(async () => {
   setCallInterceptor(undefined);
+  setSyncCallInterceptor(undefined);
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -572,6 +585,85 @@ version: 1
       const value = await thriftClient(ch)(kv.KeyValue.getValue({ key: "foo" }));
       expect(value.body).toBe("bar");
       expect(c.playCount).toBe(3);
+    });
+  });
+});
+
+// The sync hook as a blocking client (SyncTChannel of @tchannel/sync) uses it: called on the
+// calling thread with `next` making the real, blocking call. The sync client itself is tested
+// with cassettes in packages/interop (sync-vcr.test.ts), since the two packages may not meet here.
+describe("the sync call interceptor", () => {
+  const client = { name: "blocking", knownPeers: ["127.0.0.1:1"] };
+  const syncCall = (options: RawCallOptions, next: (o: RawCallOptions) => CallResult): CallResult => {
+    const interceptor = syncCallInterceptor();
+    return interceptor === undefined ? next(options) : interceptor(options, client, next);
+  };
+  const call = (body: string): RawCallOptions => ({ service: "kv", scheme: "raw", arg1: "echo", arg2: Buffer.from("h"), arg3: Buffer.from(body) });
+  const answer = (options: RawCallOptions): CallResult => ({ ok: true, code: 0, arg2: Buffer.from("rh"), arg3: Buffer.concat([Buffer.from("echo:"), Buffer.from(options.arg3!)]), headers: { as: "raw" }, hostPort: "127.0.0.1:1" });
+
+  it("is installed with the async one and removed on eject", () => {
+    const cassette = insertCassette(cassettePath());
+    expect(syncCallInterceptor()).toBeDefined();
+    cassette.eject();
+    expect(syncCallInterceptor()).toBeUndefined();
+  });
+
+  it("records blocking calls and their protocol errors, and replays them synchronously as results and the same typed errors", () => {
+    const path = cassettePath();
+    const recording = insertCassette(path);
+    const real: string[] = [];
+    try {
+      expect(syncCall(call("a"), (o) => (real.push("a"), answer(o))).arg3.toString()).toBe("echo:a");
+      expect(() =>
+        syncCall(call("busy"), () => {
+          real.push("busy");
+          throw new BusyError("too busy", { service: "kv", endpoint: "echo" });
+        }),
+      ).toThrow(BusyError);
+    } finally {
+      recording.eject();
+    }
+    expect(real).toEqual(["a", "busy"]);
+    const saved = parseCassette(readFileSync(path, "utf8"), path);
+    expect(saved[0]!.request).toMatchObject({ serviceName: "kv", endpoint: "echo", argScheme: "raw", knownPeers: ["127.0.0.1:1"] });
+    expect(saved[0]!.request.transportHeaders).toEqual([{ key: "as", value: "raw" }, { key: "cn", value: "blocking" }]);
+    expect(saved[1]!.response.error).toEqual({ code: 0x03, type: "BusyError", message: "too busy" });
+
+    const replaying = insertCassette(path, { recordMode: "none" });
+    try {
+      const never = (): CallResult => {
+        throw new Error("the real call must not run");
+      };
+      const replayed = syncCall(call("a"), never);
+      expect(replayed).not.toBeInstanceOf(Promise);
+      expect(replayed).toMatchObject({ ok: true, code: 0, headers: { as: "raw" } });
+      expect(replayed.arg3.toString()).toBe("echo:a");
+      expect(replayed.arg2.toString()).toBe("rh");
+      let err: unknown;
+      try {
+        syncCall(call("busy"), never);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(BusyError);
+      expect((err as Error).message).toBe("too busy");
+      expect(() => syncCall(call("b"), never)).toThrow(CannotRecordInteractionsError);
+    } finally {
+      replaying.eject();
+    }
+  });
+
+  it("shares the interactions with async calls: recorded by TChannel.call, replayed by a blocking call", async () => {
+    const { hostPort } = await startServer();
+    const path = cassettePath();
+    await useCassette(path, async () => {
+      await track(new TChannel({ name: "async" })).raw({ service: "kv", endpoint: "echo", headers: Buffer.from("h"), body: Buffer.from("x"), hostPort });
+    });
+    await useCassette(path, { recordMode: "none" }, () => {
+      const replayed = syncCall({ ...call("x"), hostPort }, () => {
+        throw new Error("the real call must not run");
+      });
+      expect(replayed.arg3.toString()).toBe("echo:x");
     });
   });
 });
