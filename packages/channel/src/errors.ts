@@ -189,3 +189,26 @@ export function errorFromWire(code: number, message: string, call?: CallDescript
   if (Cls === undefined) return new FatalProtocolError(`error frame with unknown code ${errorCodeName(code)}: ${message}`, call);
   return new Cls(message, call);
 }
+
+/** A class of this package's errors, as `new Cls(message, call, { cause })` makes one. */
+export type TChannelErrorClass = new (message?: string, call?: CallDescription, options?: { cause?: unknown }) => TChannelError;
+
+/**
+ * Every error class of this package by its `name`, to rebuild an error that travelled as data
+ * (from a worker thread, from a cassette file) as the very class it was.
+ */
+export const ERROR_CLASSES_BY_NAME: Readonly<Record<string, TChannelErrorClass>> = Object.freeze({
+  TimeoutError,
+  CancelledError,
+  BusyError,
+  DeclinedError,
+  UnexpectedError,
+  BadRequestError,
+  NetworkError,
+  UnhealthyError,
+  FatalProtocolError,
+  InvalidChecksumError,
+  NoAvailablePeerError: NoAvailablePeerError as TChannelErrorClass,
+  AlreadyListeningError: AlreadyListeningError as TChannelErrorClass,
+  ChannelClosedError: ChannelClosedError as TChannelErrorClass,
+});

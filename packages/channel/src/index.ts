@@ -24,6 +24,8 @@ export {
   UnexpectedError,
   UnhealthyError,
   errorFromWire,
+  ERROR_CLASSES_BY_NAME,
+  type TChannelErrorClass,
   type CallDescription,
   type RetryCategory,
 } from "./errors.js";

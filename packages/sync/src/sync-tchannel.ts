@@ -1,18 +1,10 @@
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import {
-  AlreadyListeningError,
   type ArgScheme,
   BadRequestError,
-  BusyError,
   type CallDescription,
   type CallResult,
-  CancelledError,
   ChannelClosedError,
-  DeclinedError,
-  FatalProtocolError,
-  InvalidChecksumError,
-  NetworkError,
-  NoAvailablePeerError,
   type RawCallOptions,
   Response,
   type RetryCategory,
@@ -22,7 +14,8 @@ import {
   type TChannelOptions,
   TimeoutError,
   UnexpectedError,
-  UnhealthyError,
+  ERROR_CLASSES_BY_NAME,
+  type TChannelErrorClass,
   errorFromWire,
   rawScheme,
   syncCallInterceptor,
@@ -84,24 +77,12 @@ const LOAD_TIMEOUT_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 const DEFAULT_TIMEOUT_MS = 30_000; // the async TChannel's default `timeout`
 
-type ErrorClass = new (message?: string, call?: CallDescription, options?: { cause?: unknown }) => TChannelError;
-const ERROR_CLASSES: Record<string, ErrorClass> = {
-  TimeoutError,
-  CancelledError,
-  BusyError,
-  DeclinedError,
-  UnexpectedError,
-  BadRequestError,
-  NetworkError,
-  UnhealthyError,
-  FatalProtocolError,
-  InvalidChecksumError,
-  NoAvailablePeerError: NoAvailablePeerError as unknown as ErrorClass,
-  AlreadyListeningError: AlreadyListeningError as unknown as ErrorClass,
-  ChannelClosedError: ChannelClosedError as unknown as ErrorClass,
+/** The classes an error from the worker is rebuilt as: the channel's, thrift's and ours. */
+const ERROR_CLASSES: Record<string, TChannelErrorClass> = {
+  ...ERROR_CLASSES_BY_NAME,
   OneWayNotSupportedError,
   ValueExpectedError,
-  SyncWorkerError: SyncWorkerError as unknown as ErrorClass,
+  SyncWorkerError: SyncWorkerError as unknown as TChannelErrorClass,
 };
 const STANDARD_ERRORS: Record<string, ErrorConstructor> = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 

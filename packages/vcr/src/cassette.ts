@@ -1,21 +1,11 @@
 import {
-  BadRequestError,
-  BusyError,
-  type CallDescription,
   type CallInterceptor,
   type CallResult,
-  CancelledError,
   type InterceptedChannel,
-  DeclinedError,
-  FatalProtocolError,
-  InvalidChecksumError,
-  NetworkError,
   type RawCallOptions,
   type TChannel,
   TChannelError,
-  TimeoutError,
-  UnexpectedError,
-  UnhealthyError,
+  ERROR_CLASSES_BY_NAME,
   errorFromWire,
   type SyncCallInterceptor,
   setCallInterceptor,
@@ -45,20 +35,6 @@ const OptionsSchema = z
   })
   .strict();
 
-type ErrorClass = new (message?: string, call?: CallDescription) => TChannelError;
-/** The protocol error classes by name, so a replayed error is the very class that was recorded. */
-const PROTOCOL_ERRORS: Record<string, ErrorClass> = {
-  TimeoutError,
-  CancelledError,
-  BusyError,
-  DeclinedError,
-  UnexpectedError,
-  BadRequestError,
-  NetworkError,
-  UnhealthyError,
-  FatalProtocolError,
-  InvalidChecksumError,
-};
 
 const EMPTY = Buffer.alloc(0);
 
@@ -280,7 +256,8 @@ function replay(response: CassetteResponse, options: RawCallOptions, request: Ca
   if (response.error) {
     const call = { service: options.service, endpoint: request.endpoint, hostPort: hostPort || undefined };
     const { code, type, message } = response.error;
-    const Cls = PROTOCOL_ERRORS[type];
+    // The very class that was recorded, when its wire code agrees; else the class of the code.
+    const Cls = ERROR_CLASSES_BY_NAME[type];
     const probe = Cls ? new Cls(message, call) : undefined;
     throw probe !== undefined && probe.wireCode === code ? probe : errorFromWire(code, message, call);
   }
