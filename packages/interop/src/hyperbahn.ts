@@ -5,7 +5,7 @@
 // tchannel-node (peers/node-client.js hyperbahnRouters) or Uber's tcurl 4.23.1 (-P hosts.json),
 // and a frame-decoding TCP tap to see what goes over the wire. Everything listens on 127.0.0.1.
 // No Jest dependency; meant for *.test.ts files (Jest compiles them to CommonJS: __dirname).
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server, type Socket, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -13,14 +13,14 @@ import { join } from "node:path";
 import { FrameReader, FrameType, decodeFrame, errorCodeName, frameTypeName } from "@tchannel/frame";
 import {
   type CliResult,
-  INSTALL_SCRIPT,
   NODE_SERVER_JS,
   type NodeClientCall,
   type NodeClientResult,
   type NodeClientSpec,
-  PACKAGE_DIR,
   PEERS_DIR,
   UBER_TCURL_JS,
+  runInstallScript,
+  track,
   runNodeClient,
   runUberTcurl,
 } from "./peers.js";
@@ -34,43 +34,12 @@ const STDERR_TAIL = 4000;
 /** Output kept per process (the router logs every connection event at info level). */
 const KEEP_OUTPUT = 512 * 1024;
 
-let hyperbahnInstalled = false;
-
-/**
- * Runs `scripts/install-peers.sh hyperbahn` synchronously (npm ci of peers/hyperbahn, skipped when
- * already installed from the same lockfile; ~20 s from a cold npm cache), at most once per process.
- * Throws with the script's output on failure.
- */
+/** Uber's Hyperbahn 2.20.1 in peers/hyperbahn (npm ci, ~20 s from a cold npm cache). */
 export function ensureHyperbahnInstalled(): void {
-  if (hyperbahnInstalled) return;
-  const res = spawnSync("bash", [INSTALL_SCRIPT, "hyperbahn"], {
-    cwd: PACKAGE_DIR,
-    encoding: "utf8",
-    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: 15 * 60 * 1000,
-  });
-  if (res.error || res.status !== 0) {
-    const output = `${res.stdout ?? ""}${res.stderr ?? ""}`.slice(-STDERR_TAIL);
-    throw new Error(`install-peers.sh hyperbahn failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`);
-  }
-  hyperbahnInstalled = true;
+  runInstallScript("hyperbahn");
 }
 
 // ---- process plumbing -----------------------------------------------------------------------
-
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
-function track(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.once("exit", () => {
-      for (const c of liveChildren) c.kill("SIGKILL");
-    });
-  }
-  liveChildren.add(child);
-  child.once("exit", () => liveChildren.delete(child));
-}
 
 function tail(s: string, n = STDERR_TAIL): string {
   return s.length > n ? `…${s.slice(-n)}` : s;

@@ -20,16 +20,18 @@ export const NODE_META_THRIFT: string = join(PEERS_DIR, "node_modules", "tchanne
 
 const STDERR_TAIL = 4000;
 
-let installed = false;
+const installedProjects = new Set<string>();
 
 /**
- * Runs scripts/install-peers.sh synchronously (npm ci of tchannel-node 4.0.1, skipped when
- * already installed from the same lockfile), at most once per process. Throws with the
- * script's output on failure.
+ * Runs scripts/install-peers.sh [project] synchronously (npm ci of that standalone npm project,
+ * skipped when already installed from the same lockfile), at most once per project and process.
+ * Throws with the script's output on failure.
  */
-export function ensurePeersInstalled(): void {
-  if (installed) return;
-  const res = spawnSync("bash", [INSTALL_SCRIPT], {
+export function runInstallScript(project?: "uber-tcurl" | "hyperbahn"): void {
+  const key = project ?? "tchannel-node";
+  if (installedProjects.has(key)) return;
+  const args = project === undefined ? [INSTALL_SCRIPT] : [INSTALL_SCRIPT, project];
+  const res = spawnSync("bash", args, {
     cwd: PACKAGE_DIR,
     encoding: "utf8",
     env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
@@ -38,17 +40,20 @@ export function ensurePeersInstalled(): void {
   });
   if (res.error || res.status !== 0) {
     const output = `${res.stdout ?? ""}${res.stderr ?? ""}`.slice(-STDERR_TAIL);
-    throw new Error(
-      `install-peers.sh failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`,
-    );
+    throw new Error(`install-peers.sh ${project ?? ""} failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`);
   }
-  installed = true;
+  installedProjects.add(key);
+}
+
+/** tchannel-node 4.0.1 in ../peers (npm ci, ~10 s the first time). */
+export function ensurePeersInstalled(): void {
+  runInstallScript();
 }
 
 // Children still running when the test process exits are killed.
 const liveChildren = new Set<ChildProcess>();
 let exitHookInstalled = false;
-function track(child: ChildProcess): void {
+export function track(child: ChildProcess): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.once("exit", () => {
@@ -337,26 +342,9 @@ export const UBER_TCURL_DIR: string = join(PEERS_DIR, "uber-tcurl");
 /** Uber's tcurl entry point; run it with `node`. */
 export const UBER_TCURL_JS: string = join(UBER_TCURL_DIR, "node_modules", "tcurl", "index.js");
 
-let uberTcurlInstalled = false;
-
-/**
- * Runs `scripts/install-peers.sh uber-tcurl` synchronously (npm ci of peers/uber-tcurl, skipped
- * when already installed from the same lockfile), at most once per process.
- */
+/** Uber's tcurl 4.23.1 in ../peers/uber-tcurl. */
 export function ensureUberTcurlInstalled(): void {
-  if (uberTcurlInstalled) return;
-  const res = spawnSync("bash", [INSTALL_SCRIPT, "uber-tcurl"], {
-    cwd: PACKAGE_DIR,
-    encoding: "utf8",
-    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: 15 * 60 * 1000,
-  });
-  if (res.error || res.status !== 0) {
-    const output = `${res.stdout ?? ""}${res.stderr ?? ""}`.slice(-STDERR_TAIL);
-    throw new Error(`install-peers.sh uber-tcurl failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`);
-  }
-  uberTcurlInstalled = true;
+  runInstallScript("uber-tcurl");
 }
 
 export interface CliResult {
