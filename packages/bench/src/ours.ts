@@ -1,6 +1,5 @@
 import { Response, TChannel } from "@tchannel/channel";
-import { jsonClient } from "@tchannel/json";
-import { type ThriftMethod, type ThriftRequest, loadThriftSync, thriftClient } from "@tchannel/thrift";
+import type { ThriftMethod, ThriftRequest } from "@tchannel/thrift";
 import { type EchoCall, type EchoClient, EchoMismatchError, jsonData, makePayload, stamp } from "./echo-adapter.js";
 import { BENCH_THRIFT, CALL_TIMEOUT_MS, JSON_ENDPOINT, RAW_ENDPOINT, SERVICE, type Scheme } from "./implementations.js";
 
@@ -16,6 +15,8 @@ interface BenchModule {
 
 /** Our server: raw, json and thrift echo on one channel, through the public scheme APIs. */
 export async function startOursServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const { jsonClient } = await import("@tchannel/json");
+  const { loadThriftSync, thriftClient } = await import("@tchannel/thrift");
   const channel = new TChannel({ name: SERVICE });
   channel.raw.register(RAW_ENDPOINT, (req) => new Response(req.body, req.headers));
   jsonClient(channel).register(JSON_ENDPOINT, (req) => req.body);
@@ -25,8 +26,8 @@ export async function startOursServer(): Promise<{ port: number; close(): Promis
   return { port: Number(hostPort.split(":")[1]), close: () => channel.close() };
 }
 
-/** Our client for one scheme. */
-export function oursClient(scheme: Scheme, hostPort: string): EchoClient {
+/** Our client for one scheme; it loads only that scheme's package, as an application would. */
+export async function oursClient(scheme: Scheme, hostPort: string): Promise<EchoClient> {
   const channel = new TChannel({ name: "bench-client", timeout: CALL_TIMEOUT_MS });
   const close = () => channel.close();
   if (scheme === "raw") {
@@ -45,7 +46,7 @@ export function oursClient(scheme: Scheme, hostPort: string): EchoClient {
     };
   }
   if (scheme === "json") {
-    const json = jsonClient(channel);
+    const json = (await import("@tchannel/json")).jsonClient(channel);
     return {
       close,
       worker(size): EchoCall {
@@ -59,6 +60,7 @@ export function oursClient(scheme: Scheme, hostPort: string): EchoClient {
       },
     };
   }
+  const { loadThriftSync, thriftClient } = await import("@tchannel/thrift");
   const bench = loadThriftSync<BenchModule>(BENCH_THRIFT, { service: SERVICE, hostPort });
   const thrift = thriftClient(channel);
   return {

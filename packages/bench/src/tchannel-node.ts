@@ -14,9 +14,18 @@ export const INTEROP_DIR: string = dirname(requireHere.resolve("@tchannel-intern
 export const PEERS_DIR: string = join(INTEROP_DIR, "peers");
 export const INSTALL_PEERS_SCRIPT: string = join(INTEROP_DIR, "scripts", "install-peers.sh");
 
-function load(): { TChannel: any; TChannelJSON: any; TChannelAsThrift: any } {
+/** tchannel-node's modules, each required on first use (a client loads only its scheme's). */
+function load(): { TChannel: any; readonly TChannelJSON: any; readonly TChannelAsThrift: any } {
   const requirePeer = createRequire(join(PEERS_DIR, "package.json"));
-  return { TChannel: requirePeer("tchannel"), TChannelJSON: requirePeer("tchannel/as/json"), TChannelAsThrift: requirePeer("tchannel/as/thrift") };
+  return {
+    TChannel: requirePeer("tchannel"),
+    get TChannelJSON() {
+      return requirePeer("tchannel/as/json");
+    },
+    get TChannelAsThrift() {
+      return requirePeer("tchannel/as/thrift");
+    },
+  };
 }
 
 /** Logs tchannel-node's warnings and errors to stderr, the first few of each message only. */
@@ -49,7 +58,8 @@ export function startNodeServer(): Promise<{ port: number }> {
 }
 
 export function nodeClient(scheme: Scheme, hostPort: string): EchoClient {
-  const { TChannel, TChannelJSON, TChannelAsThrift } = load();
+  const peer = load();
+  const TChannel = peer.TChannel;
   const channel = new TChannel({ logger: quietLogger() });
   const sub = channel.makeSubChannel({ serviceName: SERVICE, peers: [hostPort] });
   const options = (as: string) => ({ serviceName: SERVICE, hasNoParent: true, timeout: CALL_TIMEOUT_MS, headers: { as, cn: "bench-client" } });
@@ -71,7 +81,7 @@ export function nodeClient(scheme: Scheme, hostPort: string): EchoClient {
     };
   }
   if (scheme === "json") {
-    const json = TChannelJSON({ channel: sub });
+    const json = peer.TChannelJSON({ channel: sub });
     return {
       close,
       worker(size): EchoCall {
@@ -85,7 +95,7 @@ export function nodeClient(scheme: Scheme, hostPort: string): EchoClient {
       },
     };
   }
-  const thrift = TChannelAsThrift({ source: readFileSync(BENCH_THRIFT, "utf8"), strict: false, channel: sub });
+  const thrift = peer.TChannelAsThrift({ source: readFileSync(BENCH_THRIFT, "utf8"), strict: false, channel: sub });
   return {
     close,
     worker(size): EchoCall {
