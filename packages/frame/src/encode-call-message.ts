@@ -11,6 +11,7 @@ import {
   writeU32,
 } from "./encode-frame.js";
 import { FrameEncodeError } from "./errors.js";
+import { allocFrameBuffer } from "./frame-slab.js";
 import { FrameType } from "./frame-type.js";
 import type { HeaderMap } from "./frame.js";
 
@@ -76,7 +77,7 @@ function encodeMessage(
   const single = firstPrefix + 6 + a1.length + a2.length + a3.length;
   if (single <= maxPayload) {
     // The common case: one frame, exact size, no planning pass.
-    const buf = Buffer.allocUnsafe(FRAME_HEADER_SIZE + single);
+    const buf = allocFrameBuffer(FRAME_HEADER_SIZE + single);
     writeFrameHeader(buf, 0, FRAME_HEADER_SIZE + single, firstType, msg.id);
     const csumAt = writePrefix(buf, FRAME_HEADER_SIZE, msg);
     let o = csumAt + checksumSize(msg.checksumType);
@@ -96,7 +97,7 @@ function encodeMessage(
   }
   if (continuePrefixLength(msg.checksumType) + 3 > maxPayload) throw new FrameEncodeError(`frame size ${maxFrameSize} is too small`);
   const size = writeFragments(null, msg, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
-  const buf = Buffer.allocUnsafe(size);
+  const buf = allocFrameBuffer(size);
   writeFragments(buf, msg, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
   return buf;
 }
