@@ -25,7 +25,7 @@ const USAGE = `usage: node dist/main.js [--short] [--impl a,b] [--cells CxS,...]
   --short      a CI smoke run: 300 ms warm-up, 700 ms window, 1 repeat
   --impl       some of ${IMPLEMENTATIONS.join(", ")} (default all)
   --cells      e.g. 32x64,256x256k (sizes take k for KiB; default {1,32,256} x {64, 4k, 256k})
-  --warmup     default 2000      --measure   default 3000      --repeats  default 3
+  --warmup     default 1000      --measure   default 2000      --repeats  default 3
   --out        directory for bench-<mode>.json and .md (default results/)`;
 
 function parseSize(s: string): number {
@@ -48,8 +48,10 @@ export function parseBenchOptions(argv: readonly string[], defaultOutDir: string
   const options: BenchOptions = {
     impls: [...IMPLEMENTATIONS],
     cells: CONCURRENCIES.flatMap((concurrency) => SIZES.map((size) => ({ concurrency, size }))),
-    warmupMs: short ? 300 : 2000,
-    measureMs: short ? 700 : 3000,
+    // 63 runs per repeat: 1 s + 2 s keeps a full `pnpm bench` (with the other packages' benches)
+    // under ~15 minutes on a 2-core machine.
+    warmupMs: short ? 300 : 1000,
+    measureMs: short ? 700 : 2000,
     repeats: short ? 1 : 3,
     outDir: defaultOutDir,
     name: short ? "bench-short" : "bench",
