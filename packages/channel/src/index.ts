@@ -6,6 +6,7 @@ export type { TChannelOptions } from "./options.js";
 export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, TransportInfo } from "./call-types.js";
 export { Response, type ArgScheme, type Handler, type Request, type SchemeCallOptions, type SchemeClient } from "./scheme.js";
 export { rawScheme } from "./raw-scheme.js";
+export { schemeCallOptions, schemeResponse } from "./scheme-call.js";
 export { setCallInterceptor, type CallInterceptor } from "./call-interceptor.js";
 export { setSyncCallInterceptor, syncCallInterceptor, type InterceptedChannel, type SyncCallInterceptor } from "./sync-call-interceptor.js";
 export {

@@ -13,11 +13,12 @@ import {
   TChannelError,
   type TChannelOptions,
   TimeoutError,
-  UnexpectedError,
   ERROR_CLASSES_BY_NAME,
   type TChannelErrorClass,
   errorFromWire,
   rawScheme,
+  schemeCallOptions,
+  schemeResponse,
   syncCallInterceptor,
 } from "@tchannel/channel";
 import { type JsonHeaders, jsonScheme } from "@tchannel/json";
@@ -245,28 +246,8 @@ export class SyncTChannel {
   }
 
   #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Response<Body, Headers> {
-    // The same steps as the async TChannel's scheme client, so the same errors.
-    let arg2: Uint8Array;
-    let arg3: Uint8Array;
-    try {
-      arg2 = scheme.encodeHeaders(options.headers);
-      arg3 = scheme.encodeBody(options.body);
-    } catch (err) {
-      throw new BadRequestError(`cannot encode the ${scheme.name} request: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint }, { cause: err });
-    }
-    const { body: _b, headers: _h, endpoint, ...callOptions } = options;
-    const result = this.call({ ...callOptions, scheme: scheme.name, arg1: endpoint, arg2, arg3 });
-    let body: Body;
-    let headers: Headers;
-    try {
-      headers = scheme.decodeHeaders(result.arg2);
-      body = scheme.decodeBody(result.arg3);
-    } catch (err) {
-      throw new UnexpectedError(`cannot decode the ${scheme.name} response: ${(err as Error).message}`, { service: options.service, endpoint, hostPort: result.hostPort }, { cause: err });
-    }
-    const response = new Response<Body, Headers>(body, headers, { status: result.code });
-    response.transport = { headers: result.headers, scheme: result.headers.as, hostPort: result.hostPort };
-    return response;
+    // The same two halves as the async TChannel's scheme client, so the same errors.
+    return schemeResponse(scheme, options, this.call(schemeCallOptions(scheme, options)));
   }
 
   /** The per-call options that cross to the worker (everything but the args and the signal). */

@@ -1,0 +1,42 @@
+import type { CallResult, RawCallOptions } from "./call-types.js";
+import { BadRequestError, UnexpectedError } from "./errors.js";
+import { type ArgScheme, Response, type SchemeCallOptions } from "./scheme.js";
+
+// The two halves of a scheme call around the low-level `call()`, shared by the async TChannel and
+// the sync client so both fail the same way: a request the scheme cannot encode is the caller's
+// BadRequest; a response it cannot decode is Unexpected.
+
+/** Encodes headers and body with `scheme` into the options of a low-level call. */
+export function schemeCallOptions<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): RawCallOptions {
+  let arg2: Uint8Array;
+  let arg3: Uint8Array;
+  try {
+    arg2 = scheme.encodeHeaders(options.headers);
+    arg3 = scheme.encodeBody(options.body);
+  } catch (err) {
+    throw new BadRequestError(`cannot encode the ${scheme.name} request: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint }, { cause: err });
+  }
+  // Not `{ ...options, scheme, ... }`: V8 makes a spread followed by more properties a slow-path
+  // object, 2.7 µs per call (measured for issue 7); assigning into a literal is ~80 ns.
+  const raw: RawCallOptions = Object.assign({ scheme: scheme.name, arg1: options.endpoint, arg2, arg3 }, options);
+  raw.scheme = scheme.name;
+  raw.arg1 = options.endpoint;
+  raw.arg2 = arg2;
+  raw.arg3 = arg3;
+  return raw;
+}
+
+/** Decodes a low-level call's result with `scheme` into the `Response` the caller gets. */
+export function schemeResponse<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>, result: CallResult): Response<Body, Headers> {
+  let body: Body;
+  let headers: Headers;
+  try {
+    headers = scheme.decodeHeaders(result.arg2);
+    body = scheme.decodeBody(result.arg3);
+  } catch (err) {
+    throw new UnexpectedError(`cannot decode the ${scheme.name} response: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint, hostPort: result.hostPort }, { cause: err });
+  }
+  const response = new Response<Body, Headers>(body, headers, { status: result.code });
+  response.transport = { headers: result.headers, scheme: result.headers.as, hostPort: result.hostPort };
+  return response;
+}
