@@ -166,19 +166,25 @@ export class Connection {
   }
 
   /**
-   * Writes bytes. Writes made in the same tick are corked into one writev. Node buffers what the
-   * socket cannot take yet, so a slow reader delays calls instead of failing them (the failure
-   * tchannel-node shows at 32+ concurrent 256 KiB calls, known-hazards #5).
+   * Writes bytes. The first write of a tick goes out at once when nothing is queued, so the peer
+   * starts on it while we produce the rest; the tick's later writes are corked into one writev.
+   * (Corking all of them made the two sides work in turns, batch after batch: 76k -> 112k calls/s
+   * at 32 in flight, 64 B, same CPU per call; issue 7.) Node buffers what the socket cannot take
+   * yet, so a slow reader delays calls instead of failing them (the failure tchannel-node shows at
+   * 32+ concurrent 256 KiB calls, known-hazards #5).
    */
   write(bytes: Buffer): void {
     if (this.#state === "closed") return;
     if (!this.#corked) {
       this.#corked = true;
+      const idle = this.#socket.writableLength === 0;
+      if (idle) this.#socket.write(bytes);
       this.#socket.cork();
       process.nextTick(() => {
         this.#corked = false;
         this.#socket.uncork();
       });
+      if (idle) return;
     }
     this.#socket.write(bytes);
   }
