@@ -81,6 +81,25 @@ afterAll(async () => {
   if (server.exitCode === null) await new Promise((resolve) => server.once("exit", resolve));
 });
 
+
+/** Runs a fixture script with `arg`; its exit code (null if it had to be killed after 10 s) and stdout. */
+async function runChild(script: string, arg: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, [join(fixtures, script), arg], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill();
+      resolve(null);
+    }, 10_000);
+    child.once("exit", (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  return { code, out };
+}
+
 describe("SyncTChannel calls", () => {
   it("raw: echoes body and headers as Buffers", () => {
     const sync = syncClient();
@@ -382,19 +401,7 @@ describe("SyncTChannel worker", () => {
 
   it("does not hold the process open: a child that never closes its client exits at once", async () => {
     const started = performance.now();
-    const child = spawn(process.execPath, [join(fixtures, "exit-child.mjs"), hostPort], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill();
-        resolve(null);
-      }, 10_000);
-      child.once("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const { code, out } = await runChild("exit-child.mjs", hostPort);
     expect(code).toBe(0);
     expect(out.trim()).toBe("bye");
     expect(performance.now() - started).toBeLessThan(8000);
@@ -525,19 +532,7 @@ describe("SyncTChannel worker extensions", () => {
   });
 
   it("a listening worker does not hold the process open either", async () => {
-    const child = spawn(process.execPath, [join(fixtures, "exit-listening-child.mjs"), serverHostPort()], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill();
-        resolve(null);
-      }, 10_000);
-      child.once("exit", (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const { code, out } = await runChild("exit-listening-child.mjs", serverHostPort());
     expect(code).toBe(0);
     expect(out.trim()).toBe("bye listening");
   });
