@@ -57,11 +57,14 @@ class Writer {
     this.pos += b.length;
   }
   string(s: string): void {
-    const n = Buffer.byteLength(s);
-    this.i32(n);
-    this.ensure(n);
-    this.buf.write(s, this.pos, "utf8");
-    this.pos += n;
+    // Up to 16 Ki units, one pass over the string: room for its worst case (3 UTF-8 bytes per
+    // UTF-16 unit), written after a length placeholder that is then filled in. (Buffer.byteLength
+    // first is a second pass, and growing by doubling from 64 bytes copies a 4 KiB value seven
+    // times.) Longer strings get exact room, so a 256 KiB value does not reserve 768 KiB.
+    this.ensure(4 + (s.length <= 16_384 ? s.length * 3 : Buffer.byteLength(s)));
+    const n = this.buf.write(s, this.pos + 4, "utf8");
+    this.buf.writeInt32BE(n, this.pos);
+    this.pos += 4 + n;
   }
 }
 
