@@ -3,21 +3,12 @@ import { BASELINE, type Implementation } from "./implementations.js";
 import type { RunResult } from "./run-cell.js";
 import { median } from "./stats.js";
 
-/** The medians over the repeats of one implementation in one cell. */
-export interface Summary {
-  impl: Implementation;
-  concurrency: number;
-  size: number;
+/**
+ * The medians over the repeats of one implementation in one cell: the measures of a RunResult,
+ * plus how many repeats there were and how it compares with tchannel-node raw.
+ */
+export interface Summary extends Omit<RunResult, "repeat" | "calls" | "errors" | "errorSamples" | "failure"> {
   repeats: number;
-  callsPerSec: number;
-  p50Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  cpuPerCallUs: number;
-  clientCpuPerCallUs: number;
-  serverCpuPerCallUs: number;
-  clientRssMiB: number;
-  serverRssMiB: number;
   /** Summed over the repeats. */
   errors: number;
   /** Runs that produced no report. */
