@@ -20,18 +20,24 @@ export interface BenchOptions {
 
 export const CONCURRENCIES = [1, 32, 256];
 export const SIZES = [64, 4096, 256 * 1024];
+/** 1 MiB messages at C=1 and C=32 (issue 18); at C=256 that would be 256 MiB in flight each way. */
+export const EXTRA_CELLS: readonly Cell[] = [
+  { concurrency: 1, size: 1024 * 1024 },
+  { concurrency: 32, size: 1024 * 1024 },
+];
 
 const USAGE = `usage: node dist/main.js [--short] [--impl a,b] [--cells CxS,...] [--warmup ms] [--measure ms] [--repeats n] [--out dir]
   --short      a CI smoke run: 300 ms warm-up, 700 ms window, 1 repeat
   --impl       some of ${IMPLEMENTATIONS.join(", ")} (default all)
-  --cells      e.g. 32x64,256x256k (sizes take k for KiB; default {1,32,256} x {64, 4k, 256k})
+  --cells      e.g. 32x64,256x256k (sizes take k for KiB, m for MiB; default {1,32,256} x {64, 4k, 256k}, 1x1m, 32x1m)
   --warmup     default 1000      --measure   default 2000      --repeats  default 3
   --out        directory for bench-<mode>.json and .md (default results/)`;
 
 function parseSize(s: string): number {
-  const m = /^(\d+)(k?)$/i.exec(s);
+  const m = /^(\d+)([km]?)$/i.exec(s);
   if (!m) throw new Error(`bad size ${JSON.stringify(s)}\n${USAGE}`);
-  return Number(m[1]) * (m[2] ? 1024 : 1);
+  const unit = m[2]?.toLowerCase();
+  return Number(m[1]) * (unit === "m" ? 1024 * 1024 : unit === "k" ? 1024 : 1);
 }
 
 function parseCells(s: string): Cell[] {
@@ -47,7 +53,7 @@ export function parseBenchOptions(argv: readonly string[], defaultOutDir: string
   const short = argv.includes("--short");
   const options: BenchOptions = {
     impls: [...IMPLEMENTATIONS],
-    cells: CONCURRENCIES.flatMap((concurrency) => SIZES.map((size) => ({ concurrency, size }))),
+    cells: [...CONCURRENCIES.flatMap((concurrency) => SIZES.map((size) => ({ concurrency, size }))), ...EXTRA_CELLS],
     // 63 runs per repeat: 1 s + 2 s keeps a full `pnpm bench` (with the other packages' benches)
     // under ~15 minutes on a 2-core machine.
     warmupMs: short ? 300 : 1000,
@@ -98,5 +104,6 @@ export function parseBenchOptions(argv: readonly string[], defaultOutDir: string
 }
 
 export function formatSize(size: number): string {
+  if (size >= 1024 * 1024 && size % (1024 * 1024) === 0) return `${size / (1024 * 1024)} MiB`;
   return size >= 1024 && size % 1024 === 0 ? `${size / 1024} KiB` : `${size} B`;
 }
