@@ -1,0 +1,131 @@
+import { type HeaderMap, FrameEncodeError, childTracing, rootTracing } from "@tchannel/frame";
+import type { CallResult, RawCallOptions } from "./call-types.js";
+import type { Connection } from "./connection.js";
+import { BadRequestError, CancelledError, NoAvailablePeerError, TChannelError, TimeoutError } from "./errors.js";
+import type { ResolvedOptions } from "./options.js";
+import type { Peer } from "./peer.js";
+import type { PeerDirectory } from "./peer-directory.js";
+import { choosePeer } from "./peer-selector.js";
+import { OutboundCall } from "./outbound-call.js";
+import { requestContextStorage } from "./request-context.js";
+import { DEFAULT_RETRY_LIMIT, DEFAULT_RETRY_ON, shouldRetry } from "./retry.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** arg1 bytes of recently called endpoints: the same few strings on every call. */
+const endpointCache = new Map<string, Buffer>();
+
+function endpointBytes(endpoint: string): Buffer {
+  let bytes = endpointCache.get(endpoint);
+  if (bytes === undefined) {
+    bytes = Buffer.from(endpoint);
+    if (endpointCache.size >= 1024) endpointCache.clear();
+    endpointCache.set(endpoint, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * The outbound flow of a channel: a low-level call from its options to its result. Fixes the
+ * deadline, builds the transport headers and tracing, then loops over attempts: chooses a peer,
+ * gets a connection (opening one if needed), sends, and retries what `retry.ts` allows.
+ * Each attempt waits in an `OutboundCall` (`outbound-call.ts`).
+ */
+export class CallSender {
+  readonly #channelName: string;
+  readonly #options: ResolvedOptions;
+  readonly #peers: PeerDirectory;
+
+  constructor(channelName: string, options: ResolvedOptions, peers: PeerDirectory) {
+    this.#channelName = channelName;
+    this.#options = options;
+    this.#peers = peers;
+  }
+
+  async call(options: RawCallOptions): Promise<CallResult> {
+    const context = requestContextStorage.getStore();
+    const started = performance.now();
+    let deadline = started + (options.timeout ?? this.#options.timeout);
+    // Inside a handler, the inbound call's deadline bounds ours (spec §12).
+    if (context !== undefined && context.deadline < deadline) deadline = context.deadline;
+    const arg1 = typeof options.arg1 === "string" ? endpointBytes(options.arg1) : options.arg1;
+    const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
+    const retryOn = options.retryOn ?? DEFAULT_RETRY_ON;
+    const retryLimit = options.retryLimit ?? DEFAULT_RETRY_LIMIT;
+    const headers: HeaderMap = { as: options.scheme, cn: options.callerName ?? this.#channelName, re: retryOn };
+    if (options.shardKey !== undefined) headers.sk = options.shardKey;
+    if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
+    if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
+    const tracing = context ? childTracing(context.tracing) : rootTracing();
+    const candidates = this.#peers.candidates(options.hostPort);
+    // Made on the first retry: most calls have one attempt.
+    let tried: Set<Peer> | undefined;
+    for (let attempt = 0; ; attempt++) {
+      let peer = choosePeer(candidates, tried);
+      // With every candidate tried, a retry goes back to the least busy one.
+      if (peer === undefined && attempt > 0) peer = choosePeer(candidates, undefined);
+      if (peer === undefined) {
+        throw new NoAvailablePeerError("no peer available: pass hostPort, knownPeers or routers", { service: options.service, endpoint });
+      }
+      const remaining = Math.floor(deadline - performance.now());
+      if (remaining < 1) {
+        throw new TimeoutError(`request timed out after ${Math.round(performance.now() - started)}ms`, { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
+      }
+      try {
+        return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
+      } catch (err) {
+        if (!(err instanceof TChannelError)) throw err;
+        err.describe({ service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
+        (tried ??= new Set()).add(peer);
+        if (attempt >= retryLimit || options.signal?.aborted || !shouldRetry(err, retryOn)) throw err;
+      }
+    }
+  }
+
+  /** One attempt on one peer: the TTL on the wire is the time left for the whole call (spec §12). */
+  #attempt(peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+    // Not async: with a ready connection (nearly every call) the promise below is the call's, with
+    // no async wrapper and its extra ticks around it.
+    const conn = peer.readyConnection();
+    if (conn === undefined) return this.#connect(peer, deadline).then((c) => this.#send(c, peer, options, arg1, headers, tracing, ttl, deadline));
+    return this.#send(conn, peer, options, arg1, headers, tracing, ttl, deadline);
+  }
+
+  #send(conn: Connection, peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(new CancelledError("request cancelled by the caller", {}, { cause: signal.reason }));
+    const ttlNow = Math.max(1, Math.floor(deadline - performance.now()));
+    return new Promise<CallResult>((resolve, reject) => {
+      const pending = new OutboundCall(conn, peer.hostPort, ttl, ttlNow, signal, resolve, reject);
+      try {
+        pending.id = conn.sendCall(
+          {
+            id: 0,
+            ttl: ttlNow,
+            tracing,
+            service: options.service,
+            headers,
+            checksumType: options.checksumType ?? this.#options.checksumType,
+            args: [arg1, options.arg2 ?? EMPTY, options.arg3 ?? EMPTY],
+          },
+          pending,
+        );
+      } catch (err) {
+        // The call cannot be written as given (e.g. arg1 over 16 KiB): the caller's mistake.
+        pending.fail(err instanceof FrameEncodeError ? new BadRequestError(err.message, {}, { cause: err }) : err);
+      }
+    });
+  }
+
+  async #connect(peer: Peer, deadline: number): Promise<Connection> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError("timed out connecting")), Math.max(1, deadline - performance.now()));
+    });
+    try {
+      return await Promise.race([peer.connection(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type { Connection, ConnectionOwner } from "./connection.js";
+import { Peer } from "./peer.js";
+
+/**
+ * The peers a channel knows, by `host:port`: every one it has called or been called by, the
+ * known peers that calls without a `hostPort` choose from, and the routers (Hyperbahn) used when
+ * there are none.
+ */
+export class PeerDirectory {
+  readonly #owner: ConnectionOwner;
+  readonly #peers = new Map<string, Peer>();
+  readonly known: Peer[] = [];
+  /** Relays (Hyperbahn routers) for calls with no `hostPort` and no known peers. */
+  routers: Peer[] = [];
+
+  constructor(owner: ConnectionOwner) {
+    this.#owner = owner;
+  }
+
+  /** The peer at `hostPort`, made on first use. */
+  get(hostPort: string): Peer {
+    let peer = this.#peers.get(hostPort);
+    if (!peer) this.#peers.set(hostPort, (peer = new Peer(hostPort, this.#owner)));
+    return peer;
+  }
+
+  addKnown(hostPort: string): void {
+    const peer = this.get(hostPort);
+    if (!this.known.includes(peer)) this.known.push(peer);
+  }
+
+  /** The peers a call may go to: the one it names, else the known peers, else the routers. */
+  candidates(hostPort: string | undefined): readonly Peer[] {
+    return hostPort !== undefined ? [this.get(hostPort)] : this.known.length > 0 ? this.known : this.routers;
+  }
+
+  /** A connection completed its handshake: a peer that listens can be called back over it. */
+  onIdentified(conn: Connection): void {
+    if (conn.remoteListening) this.get(conn.remoteHostPort).add(conn);
+  }
+
+  onClosed(conn: Connection): void {
+    this.#peers.get(conn.remoteHostPort)?.remove(conn);
+  }
+
+  closeAll(): void {
+    for (const peer of this.#peers.values()) peer.close();
+  }
+}
