@@ -9,13 +9,14 @@ import { declaredPackages } from "./declared-packages.js";
 import { type PackedPackage, packAll, tarballsFor } from "./pack.js";
 import { E2E_DIR, isOurPackage } from "./published-packages.js";
 import { runCommand } from "./run-command.js";
-import { type UserProject, createUserProject } from "./user-project.js";
+import { type UserProject, createUserProject, userEnv } from "./user-project.js";
 
 const FRAME = "@tchannel/frame";
 
 let packDir: string;
 let packed: Map<string, PackedPackage>;
 let project: UserProject;
+let withoutOptional: UserProject;
 
 beforeAll(async () => {
   packDir = await mkdtemp(join(tmpdir(), "tchannel-e2e-pack-"));
@@ -24,10 +25,26 @@ beforeAll(async () => {
   const installMs = await project.install(tarballsFor(FRAME, packed));
   console.log(`npm install of ${FRAME} alone: ${installMs} ms`);
   await copyFile(join(E2E_DIR, "fixtures", "frame-roundtrip.mjs"), join(project.dir, "frame-roundtrip.mjs"));
+  withoutOptional = await createUserProject("frame-no-optional");
+  await withoutOptional.install(tarballsFor(FRAME, packed), ["--omit=optional"]);
+  await copyFile(join(E2E_DIR, "fixtures", "frame-roundtrip.mjs"), join(withoutOptional.dir, "frame-roundtrip.mjs"));
 });
+
+interface RoundTrip {
+  checksums: Record<string, { decodedType: number; checksum: number | null; service: string; arg3Length: number; arg3Intact: boolean }>;
+  checkValues: { Crc32: number; Crc32C: number };
+  native: boolean;
+  resolved: string;
+}
+
+async function roundTrip(dir: string): Promise<RoundTrip> {
+  const { stdout } = await runCommand(process.execPath, ["frame-roundtrip.mjs"], { cwd: dir, env: userEnv(), timeoutMs: 30000 });
+  return JSON.parse(stdout.trim().split("\n").pop()!) as RoundTrip;
+}
 
 afterAll(async () => {
   await project?.remove();
+  await withoutOptional?.remove();
   if (packDir) await rm(packDir, { recursive: true, force: true });
 });
 
@@ -58,12 +75,8 @@ describe("npm install of @tchannel/frame alone", () => {
   });
 
   it("encodes and decodes frames with every checksum type from that folder, as the workspace's codec does", async () => {
-    const { stdout } = await runCommand(process.execPath, ["frame-roundtrip.mjs"], { cwd: project.dir, timeoutMs: 30000 });
-    const result = JSON.parse(stdout.trim().split("\n").pop()!) as {
-      checksums: Record<string, { decodedType: number; checksum: number | null; service: string; arg3Length: number; arg3Intact: boolean }>;
-      checkValues: { Crc32: number; Crc32C: number };
-      resolved: string;
-    };
+    const result = await roundTrip(project.dir);
+    expect(result.native).toBe(true);
     expect(result.resolved.startsWith(join(project.dir, "node_modules", "@tchannel", "frame") + sep)).toBe(true);
     // The standard check values of CRC-32 and CRC-32C over "123456789".
     expect(result.checkValues).toEqual({ Crc32: 0xcbf43926, Crc32C: 0xe3069283 });
@@ -95,5 +108,20 @@ describe("npm install of @tchannel/frame alone", () => {
       });
       if (type !== ChecksumType.None) expect(result.checksums[name]!.checksum).not.toBe(0);
     }
+  });
+});
+
+describe("npm install --omit=optional of @tchannel/frame (no native @node-rs/crc32)", () => {
+  it("leaves the native CRC module out", async () => {
+    const installed = await withoutOptional.installedPackages();
+    expect(installed).toContain(FRAME);
+    expect(installed.filter((name) => name.startsWith("@node-rs/"))).toEqual([]);
+  });
+
+  it("still loads, and computes the same checksums with the portable fallback", async () => {
+    const [fallback, native] = await Promise.all([roundTrip(withoutOptional.dir), roundTrip(project.dir)]);
+    expect(fallback.native).toBe(false);
+    expect(fallback.checkValues).toEqual({ Crc32: 0xcbf43926, Crc32C: 0xe3069283 });
+    expect(fallback.checksums).toEqual(native.checksums);
   });
 });

@@ -9,7 +9,7 @@ import { type PackedPackage, packAll, tarballsFor } from "./pack.js";
 import { E2E_DIR, WORKSPACE_ROOT, isOurPackage } from "./published-packages.js";
 import { runCommand } from "./run-command.js";
 import { startServer } from "./server-process.js";
-import { type UserProject, createUserProject } from "./user-project.js";
+import { type UserProject, createUserProject, userEnv } from "./user-project.js";
 
 const META = "tchannel-ts";
 const FIXTURES = join(E2E_DIR, "fixtures");
@@ -70,11 +70,12 @@ describe("npm install of the tchannel-ts tarballs", () => {
   });
 
   it("runs a keyvalue server and client from that folder: set/get round trip and a NotFoundError", async () => {
-    const server = await startServer("keyvalue-server.mjs", project.dir, 30000);
+    const server = await startServer("keyvalue-server.mjs", project.dir, 30000, userEnv());
     try {
       expect(server.hostPort).toMatch(/^[\d.]+:\d+$/);
       const { stdout } = await runCommand(process.execPath, ["keyvalue-client.mjs", server.hostPort], {
         cwd: project.dir,
+        env: userEnv(),
         timeoutMs: 30000,
       });
       const result = JSON.parse(stdout.trim().split("\n").pop()!) as {

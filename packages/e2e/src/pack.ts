@@ -25,7 +25,9 @@ interface PnpmPackJson {
 }
 
 export async function packPackage(pkg: WorkspacePackage, destination: string): Promise<PackedPackage> {
-  const { stdout } = await runCommand("pnpm", ["pack", "--pack-destination", destination, "--json"], {
+  // --ignore-scripts: turbo built dist/ before the tests (`test` dependsOn `^build`), so the
+  // prepack build is skipped here; the registry test publishes with it.
+  const { stdout } = await runCommand("pnpm", ["pack", "--ignore-scripts", "--pack-destination", destination, "--json"], {
     cwd: pkg.dir,
     timeoutMs: 60000,
   });

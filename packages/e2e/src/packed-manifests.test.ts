@@ -2,14 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, posix } from "node:path";
+import { join, posix, relative, sep } from "node:path";
 import { type DeclaredPackages, declaredPackages } from "./declared-packages.js";
 import { importSpecifiers, isRelative, packageOf } from "./dist-imports.js";
 import { type PackedPackage, packAll } from "./pack.js";
-import { type Manifest, isOurPackage, publishedPackages } from "./published-packages.js";
+import { type Manifest, WORKSPACE_ROOT, isOurPackage, publishedPackages } from "./published-packages.js";
 
 // The workspace-only export condition: jest and tsc resolve sibling packages to their sources
-// with it. It points at src/, which is not published; no user sets this condition.
+// with it. Each package's publishConfig.exports leaves it out of the published manifest.
 const SOURCE_CONDITION = "@tchannel/source";
 const DEPENDENCY_FIELDS = ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"] as const;
 
@@ -33,6 +33,11 @@ function exportTargets(value: unknown, path: string[] = []): Array<[string, stri
   if (Array.isArray(value)) return value.flatMap((v) => exportTargets(v, path));
   if (value === null || typeof value !== "object") return [];
   return Object.entries(value).flatMap(([key, v]) => (key === SOURCE_CONDITION ? [] : exportTargets(v, [...path, key])));
+}
+
+function withoutSourceCondition(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => key !== SOURCE_CONDITION).map(([key, v]) => [key, withoutSourceCondition(v)]));
 }
 
 function tarballPath(target: string): string {
@@ -111,19 +116,92 @@ describe("the published packages", () => {
     }
   });
 
-  it("ship no sources, tests or build configuration", () => {
+  it("ship their sources (for the source and declaration maps) but no tests or build configuration", () => {
     for (const pkg of packed.values()) {
       const unwanted = pkg.files.filter(
         (file) =>
-          file.startsWith("src/") ||
           file.startsWith("test/") ||
           /(^|\/)__tests__\//.test(file) ||
           /\.test\.[cm]?[jt]s(\.map)?$/.test(file) ||
           /\.test\.d\.ts(\.map)?$/.test(file) ||
           /(^|\/)(tsconfig[^/]*\.json|jest\.config\.[cm]?js|turbo\.json|\.test-results\.json)$/.test(file) ||
-          (/\.[cm]?ts$/.test(file) && !/\.d\.[cm]?ts$/.test(file)),
+          (/\.[cm]?ts$/.test(file) && !/\.d\.[cm]?ts$/.test(file) && !file.startsWith("src/")),
       );
       expect(`${pkg.name}: ${unwanted.join(", ")}`).toBe(`${pkg.name}: `);
+      expect(pkg.files).toContain("src/index.ts");
+    }
+  });
+
+  it("have source maps and declaration maps whose sources are in the tarball", async () => {
+    for (const pkg of packed.values()) {
+      const files = new Set(pkg.files);
+      const maps = pkg.files.filter((file) => file.endsWith(".map"));
+      expect(`${pkg.name}: ${maps.some((m) => m.endsWith(".js.map"))} ${maps.some((m) => m.endsWith(".d.ts.map"))}`).toBe(`${pkg.name}: true true`);
+      for (const map of maps) {
+        const { sources } = JSON.parse(await readFile(join(pkg.unpackedDir, map), "utf8")) as { sources: string[] };
+        for (const source of sources) {
+          const target = posix.normalize(posix.join(posix.dirname(map), source));
+          expect(`${pkg.name} ${map} -> ${source}: ${files.has(target) ? "shipped" : "missing"}`).toBe(`${pkg.name} ${map} -> ${source}: shipped`);
+        }
+      }
+    }
+  });
+
+  it("keep the TSDoc of the sources in their .d.ts files", async () => {
+    for (const pkg of packed.values()) {
+      const declarations = pkg.files.filter((file) => file.endsWith(".d.ts"));
+      let documented = 0;
+      for (const file of declarations) if ((await readFile(join(pkg.unpackedDir, file), "utf8")).includes("/**")) documented++;
+      expect(`${pkg.name}: ${documented > 0 ? "has" : "has no"} TSDoc in its .d.ts files`).toBe(`${pkg.name}: has TSDoc in its .d.ts files`);
+    }
+  });
+
+  it("ship the MIT LICENSE of the repository and a README", async () => {
+    const license = await readFile(join(WORKSPACE_ROOT, "LICENSE"), "utf8");
+    expect(license).toMatch(/^MIT License/);
+    for (const pkg of packed.values()) {
+      expect(`${pkg.name}: ${pkg.manifest.license}`).toBe(`${pkg.name}: MIT`);
+      expect(`${pkg.name}: LICENSE ${pkg.files.includes("LICENSE") ? "shipped" : "missing"}`).toBe(`${pkg.name}: LICENSE shipped`);
+      expect(await readFile(join(pkg.unpackedDir, "LICENSE"), "utf8")).toBe(license);
+      expect(`${pkg.name}: README.md ${pkg.files.includes("README.md") ? "shipped" : "missing"}`).toBe(`${pkg.name}: README.md shipped`);
+    }
+  });
+
+  it("say where they come from and publish as public packages", () => {
+    for (const pkg of packed.values()) {
+      const m = pkg.manifest as Manifest & {
+        repository?: { type: string; url: string; directory: string };
+        homepage?: string;
+        bugs?: { url: string };
+        keywords?: string[];
+        publishConfig?: { access?: string };
+        description?: string;
+      };
+      const dir = relative(WORKSPACE_ROOT, declared.packable.find((p) => p.name === pkg.name)!.dir).split(sep).join("/");
+      expect({ name: pkg.name, repository: m.repository }).toEqual({
+        name: pkg.name,
+        repository: { type: "git", url: expect.stringMatching(/^git\+https:\/\/.+\.git$/), directory: dir },
+      });
+      expect(m.homepage).toMatch(new RegExp(`/tree/main/${dir}#readme$`));
+      expect(m.bugs?.url).toMatch(/\/issues$/);
+      expect(m.keywords).toEqual(expect.arrayContaining(["tchannel"]));
+      expect(m.description?.length).toBeGreaterThan(20);
+      expect(`${pkg.name}: ${m.publishConfig?.access}`).toBe(`${pkg.name}: public`);
+    }
+  });
+
+  it("build before they are packed (prepack), so a fresh clone cannot pack an empty package", () => {
+    for (const pkg of declared.packable) {
+      const scripts = (pkg.manifest as Manifest & { scripts?: Record<string, string> }).scripts ?? {};
+      expect(`${pkg.name}: ${scripts.prepack}`).toBe(`${pkg.name}: ${scripts.build}`);
+    }
+  });
+
+  it("publish without the workspace-only source condition, and otherwise the exports of the workspace", () => {
+    for (const pkg of packed.values()) {
+      expect(JSON.stringify(pkg.manifest.exports)).not.toContain(SOURCE_CONDITION);
+      const source = declared.packable.find((p) => p.name === pkg.name)!.manifest;
+      expect(pkg.manifest.exports).toEqual(withoutSourceCondition(source.exports));
     }
   });
 

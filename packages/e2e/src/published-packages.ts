@@ -12,6 +12,7 @@ export interface Manifest {
   name: string;
   version: string;
   private?: boolean;
+  license?: string;
   files?: string[];
   bin?: string | Record<string, string>;
   exports?: unknown;
@@ -35,6 +36,7 @@ interface PnpmListEntry {
   version?: string;
   path: string;
   private?: boolean;
+  license?: string;
 }
 
 export function readManifest(dir: string): Manifest {

@@ -13,8 +13,14 @@ export interface ServerProcess {
  * Starts `node <script>` in `cwd` and waits for its "Listening on host:port" line. Rejects (and
  * kills the process) if the line does not come within `readyTimeoutMs` or the process exits.
  */
-export function startServer(script: string, cwd: string, readyTimeoutMs: number): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, [script], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+export function startServer(
+  script: string,
+  cwd: string,
+  readyTimeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  args: readonly string[] = [],
+): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
 

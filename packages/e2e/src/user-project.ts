@@ -16,7 +16,7 @@ export interface LockfileEntry {
 export interface UserProject {
   dir: string;
   /** `npm install` of the given tarballs (copied into the project first); returns its wall time. */
-  install(tarballs: readonly PackedPackage[]): Promise<number>;
+  install(tarballs: readonly PackedPackage[], npmArgs?: readonly string[]): Promise<number>;
   /** `package-lock.json`'s `packages` map, keyed by install path ("node_modules/x"). */
   lockfilePackages(): Promise<Record<string, LockfileEntry>>;
   /** The package names installed under node_modules (scoped ones as "@scope/name"). */
@@ -29,11 +29,14 @@ export interface UserProject {
 // is shared so repeated runs are fast, and the registry is the machine's.
 const KEPT_NPM_SETTINGS = new Set(["npm_config_cache", "npm_config_registry", "npm_config_nodedir", "npm_config_userconfig"]);
 
-function userEnv(): NodeJS.ProcessEnv {
+// NODE_PATH too: pnpm sets it for the scripts it runs (to its store's node_modules), which would let
+// a program in the project find packages the project did not install.
+export function userEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
     const lower = key.toLowerCase();
     if (/^(npm|pnpm)_/.test(lower) && !KEPT_NPM_SETTINGS.has(lower)) continue;
+    if (lower === "node_path") continue;
     env[key] = value;
   }
   env.npm_config_update_notifier = "false";
@@ -49,7 +52,7 @@ export async function createUserProject(label: string): Promise<UserProject> {
 
   return {
     dir,
-    async install(tarballs) {
+    async install(tarballs, npmArgs = []) {
       const tarballDir = join(dir, "tarballs");
       await mkdir(tarballDir, { recursive: true });
       const specs: string[] = [];
@@ -61,7 +64,7 @@ export async function createUserProject(label: string): Promise<UserProject> {
       const started = Date.now();
       // --prefer-offline: third-party packages come from the shared npm cache when it has them,
       // from the registry otherwise.
-      await runCommand("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...specs], {
+      await runCommand("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error", ...npmArgs, ...specs], {
         cwd: dir,
         env: userEnv(),
         timeoutMs: 100000,

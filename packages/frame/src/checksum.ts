@@ -1,11 +1,20 @@
 import { createRequire } from "node:module";
 import CRC32 from "crc-32";
 import CRC32C from "crc-32/crc32c.js";
+import { loadNativeCrc, portableCrc } from "./crc-implementation.js";
 
 // Loaded with require, not import: importing this napi package from ESM costs ~12 MiB more peak
-// RSS than requiring it (measured for issue 7: 55 vs 43 MiB for a bare process).
+// RSS than requiring it (measured for issue 7: 55 vs 43 MiB for a bare process). It is optional:
+// without it, large chunks use the portable functions (crc-implementation.ts).
 const requireHere = createRequire(import.meta.url);
-const { crc32: nativeCrc32, crc32c: nativeCrc32c } = requireHere("@node-rs/crc32") as typeof import("@node-rs/crc32");
+const native = loadNativeCrc(() => requireHere("@node-rs/crc32"));
+const { crc32: largeCrc32, crc32c: largeCrc32c } = native ?? portableCrc;
+
+/**
+ * True when checksums of large chunks use the native @node-rs/crc32 (an optional dependency);
+ * false when it is not installed and the portable fallback computes them (same results, slower).
+ */
+export const nativeChecksums: boolean = native !== undefined;
 // Farmhash is never a default (spec §8): its WASM module (~6 MiB RSS) loads on first use.
 let fingerprint32: typeof import("farmhash-modern").fingerprint32 | undefined;
 
@@ -36,7 +45,7 @@ export function checksumSize(type: ChecksumType): number {
 }
 
 // Measured (ARCHITECTURE.md): the pure-JS tables of crc-32 win below ~128 bytes (no native call
-// overhead), the SIMD napi code of @node-rs/crc32 wins above. Both continue from a finished CRC.
+// overhead), the SIMD napi code of @node-rs/crc32 (when installed) wins above. Both continue from a finished CRC.
 const NATIVE_THRESHOLD = 128;
 
 /**
@@ -46,9 +55,9 @@ const NATIVE_THRESHOLD = 128;
 export function updateChecksum(type: ChecksumType, seed: number, data: Uint8Array): number {
   switch (type) {
     case ChecksumType.Crc32C:
-      return data.length <= NATIVE_THRESHOLD ? CRC32C.buf(data, seed) >>> 0 : nativeCrc32c(data, seed);
+      return data.length <= NATIVE_THRESHOLD ? CRC32C.buf(data, seed) >>> 0 : largeCrc32c(data, seed);
     case ChecksumType.Crc32:
-      return data.length <= NATIVE_THRESHOLD ? CRC32.buf(data, seed) >>> 0 : nativeCrc32(data, seed);
+      return data.length <= NATIVE_THRESHOLD ? CRC32.buf(data, seed) >>> 0 : largeCrc32(data, seed);
     case ChecksumType.Farmhash32:
       fingerprint32 ??= (requireHere("farmhash-modern") as typeof import("farmhash-modern")).fingerprint32;
       return fingerprint32(data);

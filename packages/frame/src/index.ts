@@ -1,7 +1,7 @@
 // @tchannel/frame: the TChannel v2 wire codec. Pure functions and small state machines over
 // bytes; no sockets, no timers. The byte-exact reference is tchannel-protocol.md (spec §n below).
 
-export { ChecksumType, checksumSize, computeChecksum, updateChecksum } from "./checksum.js";
+export { ChecksumType, checksumSize, computeChecksum, nativeChecksums, updateChecksum } from "./checksum.js";
 export {
   FLAG_MORE_FRAGMENTS,
   FRAME_HEADER_SIZE,
