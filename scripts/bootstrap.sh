@@ -14,3 +14,5 @@ export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 # pnpm's bundled node-gyp ignores ~/.npmrc nodedir; native addons of the interop peers need it.
 export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 pnpm install --frozen-lockfile --reporter=append-only >/dev/null
+# PyYAML for the VCR's tchannel-python compatibility tests (apt-get, only when missing).
+bash scripts/ensure-system-packages.sh

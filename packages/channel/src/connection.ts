@@ -18,7 +18,7 @@ import {
   encodeCallReq,
   encodeFrame,
 } from "@tchannel/frame";
-import { type TChannelError, FatalProtocolError, InvalidChecksumError, NetworkError, TimeoutError, errorFromWire } from "./errors.js";
+import { type TChannelError, FatalProtocolError, InvalidChecksumError, NetworkError, TimeoutError, errorFromPeer, errorFromWire } from "./errors.js";
 import { EPHEMERAL_HOST_PORT } from "./host-port.js";
 
 /** What a connection needs from its channel. */
@@ -315,7 +315,7 @@ export class Connection {
         if (pending) {
           this.#pending.delete(frame.id);
           this.#responses.discard(frame.id);
-          pending.onError(errorFromWire(frame.code, frame.message, { hostPort: this.remoteHostPort }));
+          pending.onError(errorFromPeer(frame.code, frame.message, { hostPort: this.remoteHostPort }));
         } else {
           this.#pings.get(frame.id)?.(errorFromWire(frame.code, frame.message));
           this.#pings.delete(frame.id);

@@ -27,6 +27,12 @@ export abstract class TChannelError extends Error {
   endpoint: string | undefined;
   hostPort: string | undefined;
   ttl: number | undefined;
+  /**
+   * True when the remote peer answered the call with this error (an error frame, spec §10);
+   * false when it arose here (a local timeout, a refused connection, no peer, a cancel). A
+   * cassette records only the peer's answers.
+   */
+  fromPeer = false;
 
   constructor(message: string, call: CallDescription = {}, options?: { cause?: unknown }) {
     super(message, options);
@@ -188,6 +194,13 @@ export function errorFromWire(code: number, message: string, call?: CallDescript
   const Cls = BY_WIRE_CODE[code];
   if (Cls === undefined) return new FatalProtocolError(`error frame with unknown code ${errorCodeName(code)}: ${message}`, call);
   return new Cls(message, call);
+}
+
+/** The error for an error frame the peer sent in answer to a call: `errorFromWire`, marked `fromPeer`. */
+export function errorFromPeer(code: number, message: string, call?: CallDescription): TChannelError {
+  const err = errorFromWire(code, message, call);
+  err.fromPeer = true;
+  return err;
 }
 
 /** A class of this package's errors, as `new Cls(message, call, { cause })` makes one. */

@@ -25,6 +25,7 @@ export {
   UnexpectedError,
   UnhealthyError,
   errorFromWire,
+  errorFromPeer,
   ERROR_CLASSES_BY_NAME,
   type TChannelErrorClass,
   type CallDescription,

@@ -1,11 +1,11 @@
 import { afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BadRequestError, BusyError, TChannel, TChannelError } from "@tchannel/channel";
+import { BadRequestError, BusyError, NetworkError, TChannel, TChannelError, TimeoutError } from "@tchannel/channel";
 import { jsonClient } from "@tchannel/json";
 import { SyncTChannel } from "@tchannel/sync";
-import { ThriftException, type ThriftModule, loadThrift, thriftClient } from "@tchannel/thrift";
+import { ThriftException, type ThriftModule, loadThrift, loadThriftSource, thriftClient } from "@tchannel/thrift";
 import { CannotRecordInteractionsError, insertCassette, parseCassette } from "@tchannel/vcr";
 import { KEYVALUE_THRIFT, type NodeServer, ensurePeersInstalled, startNodeServer } from "./peers.js";
 
@@ -160,7 +160,8 @@ describe("vcr with SyncTChannel", () => {
       expect(err).not.toBeInstanceOf(TChannelError);
       expect(err.message).toContain('body: "{\\"a\\":1,\\"b\\":3}"');
       expect(err.message).toMatch(/closest recorded interaction \(#1 in the file\) differs in body/);
-      expect(err.closest.request.body.toString()).toBe('{"a":1,"b":2}');
+      // Recorded in Python's json.dumps spelling (tchannel-python matches bodies byte for byte).
+      expect(err.closest.request.body.toString()).toBe('{"a": 1, "b": 2}');
       // the recorded one still replays
       expect(sync.json({ service: SERVICE, endpoint: "add", body: { a: 1, b: 2 }, hostPort }).body).toEqual({ sum: 3 });
     } finally {
@@ -236,5 +237,54 @@ describe("vcr with SyncTChannel", () => {
       inner.eject();
       outer.eject();
     }
+  });
+
+  it("never records a sync call's local failures: a timeout measured here, a refused connection", async () => {
+    const path = cassettePath();
+    const { hostPort } = await startServer();
+    const sync = syncClient();
+    const recording = insertCassette(path, { recordMode: "new_episodes" });
+    try {
+      // tchannel-node's "slow" answers after arg3 ms: a 50 ms timeout is ours, not the peer's.
+      const timedOut = thrown(() => sync.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("500"), hostPort, timeout: 50, retryLimit: 0 }));
+      expect(timedOut).toBeInstanceOf(TimeoutError);
+      expect(timedOut.fromPeer).toBe(false);
+      await node!.stop();
+      node = undefined;
+      const refused = thrown(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, retryLimit: 0 }));
+      expect(refused).toBeInstanceOf(NetworkError);
+      expect(refused.fromPeer).toBe(false);
+      expect(recording.recordCount).toBe(0);
+    } finally {
+      recording.eject();
+    }
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it("replays tchannel-python's own sync-client cassette (py-sync.yaml) through SyncTChannel, mode none, no server", async () => {
+    // The fixture of @tchannel/vcr, recorded by tchannel-python 2.1.0's tchannel.sync.TChannel (README beside it).
+    const fixtures = join(__dirname, "..", "..", "vcr", "test", "fixtures", "tchannel-python");
+    const path = cassettePath();
+    mkdirSync(join(dir, "cassettes"), { recursive: true });
+    copyFileSync(join(fixtures, "py-sync.yaml"), path);
+    const gone = "127.0.0.1:38639";
+    const kv = loadThriftSource(readFileSync(join(fixtures, "keyvalue.thrift"), "utf8"), { service: "keyvalue-server", hostPort: gone });
+    const sync = syncClient();
+    const replaying = insertCassette(path, { recordMode: "NONE" });
+    try {
+      expect(sync.thrift(kv.KeyValue.setValue({ key: "sync", value: "value" })).body).toBeNull();
+      expect(sync.thrift(kv.KeyValue.getValue({ key: "sync" })).body).toBe("value");
+      const missing = thrown(() => sync.thrift(kv.KeyValue.getValue({ key: "missing-key" })));
+      expect(missing).toBeInstanceOf(kv.NotFoundError);
+      expect(missing.key).toBe("missing-key");
+      const raw = sync.raw({ service: "keyvalue-server", endpoint: "echo", body: Buffer.from("sync-raw"), headers: Buffer.from("h"), hostPort: gone });
+      expect([raw.body.toString(), raw.headers.toString()]).toEqual(["sync-raw", "h"]);
+      const json = sync.json({ service: "keyvalue-server", endpoint: "json-echo", body: { sync: true }, headers: { k: "v" }, hostPort: gone });
+      expect([json.body, { ...json.headers }]).toEqual([{ sync: true }, { k: "v" }]);
+      expect(replaying.playCount).toBe(5);
+    } finally {
+      replaying.eject();
+    }
+    expect(sync._workerStarts).toBe(0);
   });
 });

@@ -44,6 +44,8 @@ export interface WireError {
   message: string;
   code?: string;
   wireCode?: number;
+  /** TChannelError.fromPeer: the remote peer answered with it (a cassette records only those). */
+  fromPeer?: boolean;
   call?: CallDescription;
   /** ThriftCodecError's path. */
   path?: string;
@@ -56,6 +58,7 @@ export function serializeError(err: unknown, depth = 0): WireError {
   const out: WireError = { name: e.name, message: e.message };
   if (typeof e.code === "string") out.code = e.code;
   if (typeof e.wireCode === "number") out.wireCode = e.wireCode;
+  if (e.fromPeer === true) out.fromPeer = true;
   if (typeof e.path === "string") out.path = e.path;
   const call: CallDescription = {};
   for (const k of ["service", "endpoint", "hostPort", "ttl"] as const) if (e[k] !== undefined) (call as Record<string, unknown>)[k] = e[k];

@@ -380,8 +380,11 @@ function reviveError(w: WireError): Error {
   const cause = w.cause === undefined ? undefined : reviveError(w.cause);
   const options = cause === undefined ? undefined : { cause };
   const Cls = ERROR_CLASSES[w.name];
-  if (Cls) return new Cls(w.message, w.call ?? {}, options);
-  if (w.wireCode !== undefined && w.code?.startsWith("TCHANNEL_")) return errorFromWire(w.wireCode, w.message, w.call);
+  const tchannelError = Cls ? new Cls(w.message, w.call ?? {}, options) : w.wireCode !== undefined && w.code?.startsWith("TCHANNEL_") ? errorFromWire(w.wireCode, w.message, w.call) : undefined;
+  if (tchannelError) {
+    tchannelError.fromPeer = w.fromPeer === true;
+    return tchannelError;
+  }
   if (w.name === "ThriftCodecError" && w.path !== undefined) {
     const err = new ThriftCodecError(w.path, "");
     err.message = w.message;

@@ -1,9 +1,48 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-/** The file's text, or undefined when there is no file. */
+/** The temporary file a save writes first: `.<name>.<pid>.<random>.tmp` beside the cassette. */
+function tempName(path: string): string {
+  return `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+}
+
+/** Whether a process of this id runs (ours or not); EPERM means it runs as someone else. */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files that saves of this cassette killed midway left behind: those of
+ * this process (whose saves are synchronous, so none is in progress) and of processes that are
+ * gone. A save still running in another process keeps its file.
+ */
+export function removeStaleTempFiles(path: string): void {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return; // no directory yet: nothing to clean
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const match = /^(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+    if (match === null) continue;
+    const pid = Number(match[1]);
+    if (pid === process.pid || !isRunning(pid)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/** The file's text, or undefined when there is no file. Stale temp files of it are removed first. */
 export function readCassetteFile(path: string): string | undefined {
+  removeStaleTempFiles(path);
   try {
     return readFileSync(path, "utf8");
   } catch (err) {
@@ -20,7 +59,8 @@ export function readCassetteFile(path: string): string | undefined {
 export function writeCassetteFile(path: string, text: string): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  removeStaleTempFiles(path);
+  const temp = join(dir, tempName(path));
   const fd = openSync(temp, "wx", 0o644);
   try {
     try {

@@ -6,7 +6,7 @@ import {
   type TChannel,
   TChannelError,
   ERROR_CLASSES_BY_NAME,
-  errorFromWire,
+  errorFromPeer,
   type SyncCallInterceptor,
   setCallInterceptor,
   setSyncCallInterceptor,
@@ -15,23 +15,32 @@ import { z } from "zod";
 import { readCassetteFile, writeCassetteFile } from "./cassette-file.js";
 import { parseCassette, serializeCassette } from "./cassette-yaml.js";
 import { type CassetteRequest, type CassetteResponse, type ClosestInteraction, type Interaction, requestOf, showRequest } from "./interaction.js";
-import { DEFAULT_MATCHERS, MATCHER_NAMES, type MatcherFunction, type MatcherName, type NamedMatcher, resolveMatchers } from "./matchers.js";
+import { DEFAULT_MATCHERS, type MatcherFunction, type MatcherName, type NamedMatcher, resolveMatchers } from "./matchers.js";
+import { jsonFromNh2Headers, pythonJsonSpelling } from "./python-json.js";
 import { RECORD_MODES, type RecordMode, type RecordModeName, recordMode } from "./record-mode.js";
 import { CannotRecordInteractionsError, VcrError } from "./vcr-errors.js";
 
 export interface CassetteOptions {
-  /** Default "once". */
-  recordMode?: RecordModeName;
+  /** Default "once"; any case (`"NONE"`), as tchannel-python takes it. */
+  recordMode?: RecordModeName | Uppercase<RecordModeName> | (string & {});
   /** Which fields must be equal for a call to replay a recorded interaction; default DEFAULT_MATCHERS. */
   matchOn?: ReadonlyArray<MatcherName | MatcherFunction>;
+  /**
+   * Whether a call the remote peer answered with an error frame (BusyError, a remote
+   * TimeoutError, ...) is recorded, to be replayed as the same error: our extension of the format
+   * (an `error:` entry), default true. tchannel-python records no such call and drops such entries
+   * when it reads a cassette (a raw call then gets an empty code-1 response): set false for a
+   * cassette meant for it. Local failures (a timeout measured here, a refused connection, no peer,
+   * a cancel) are never recorded.
+   */
+  recordErrors?: boolean;
 }
 
 const OptionsSchema = z
   .object({
-    recordMode: z.enum(RECORD_MODES as [RecordModeName, ...RecordModeName[]]).default("once"),
-    matchOn: z
-      .array(z.union([z.enum(MATCHER_NAMES as [MatcherName, ...MatcherName[]]), z.custom<MatcherFunction>((v) => typeof v === "function", "expected a matcher name or function")]))
-      .default([...DEFAULT_MATCHERS]),
+    recordMode: z.string().default("once"),
+    matchOn: z.array(z.union([z.string(), z.custom<MatcherFunction>((v) => typeof v === "function", "expected a matcher name or function")])).default([...DEFAULT_MATCHERS]),
+    recordErrors: z.boolean().default(true),
   })
   .strict();
 
@@ -49,6 +58,7 @@ export class Cassette {
   readonly existed: boolean;
   readonly #mode: RecordMode;
   readonly #matchers: NamedMatcher[];
+  readonly #recordErrors: boolean;
   /** Loaded and not yet replayed, in file order (with their position in the file). */
   #available: Array<{ index: number; interaction: Interaction }>;
   #played: Array<{ index: number; interaction: Interaction }> = [];
@@ -60,8 +70,11 @@ export class Cassette {
     const parsed = OptionsSchema.safeParse(options);
     if (!parsed.success) throw new VcrError(`invalid cassette options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`);
     this.path = path;
-    this.#mode = recordMode(parsed.data.recordMode);
-    this.#matchers = resolveMatchers(parsed.data.matchOn);
+    const mode = recordMode(parsed.data.recordMode);
+    if (mode === undefined) throw new VcrError(`invalid cassette options: ${JSON.stringify(parsed.data.recordMode)} is not a known record mode (known: ${RECORD_MODES.join(", ")}, in any case)`);
+    this.#mode = mode;
+    this.#matchers = resolveMatchers(parsed.data.matchOn as Array<MatcherName | MatcherFunction>);
+    this.#recordErrors = parsed.data.recordErrors;
     const text = readCassetteFile(path);
     this.existed = text !== undefined;
     this.#available = (text === undefined ? [] : parseCassette(text, path)).map((interaction, index) => ({ index, interaction }));
@@ -199,18 +212,19 @@ export class Cassette {
   }
 
   #recordResult(request: CassetteRequest, result: CallResult): void {
-    this.#recorded.push({ request, response: { code: result.code === 0 ? 0 : 1, headers: Buffer.from(result.arg2), body: Buffer.from(result.arg3) } });
+    this.#recorded.push({ request: asPythonRecords(request), response: { code: result.code === 0 ? 0 : 1, headers: Buffer.from(result.arg2), body: Buffer.from(result.arg3) } });
   }
 
   /**
-   * A protocol error is the remote's answer, so it is recorded; a local failure (no peer, a closed
-   * channel, a dead sync worker) or the caller's own cancel is not.
+   * An error frame from the remote peer is its answer, so it is recorded (unless `recordErrors`
+   * is false). Anything that arose here is not: a timeout measured here, a refused or lost
+   * connection, no peer, a closed channel, a dead sync worker, the caller's own cancel. The next
+   * run, with a longer timeout or the server back up, must make the call again.
    */
   #recordError(request: CassetteRequest, err: unknown, options: RawCallOptions): void {
-    if (err instanceof TChannelError && err.wireCode !== undefined && !options.signal?.aborted) {
-      // Code 1 as well, so tchannel-python (which ignores `error`) fails the call instead of succeeding.
-      this.#recorded.push({ request, response: { code: 1, headers: EMPTY, body: EMPTY, error: { code: err.wireCode, type: err.name, message: err.message } } });
-    }
+    if (!this.#recordErrors || !(err instanceof TChannelError) || !err.fromPeer || err.wireCode === undefined || options.signal?.aborted) return;
+    // Code 1 as well, so tchannel-python (which ignores `error`) fails the call instead of succeeding.
+    this.#recorded.push({ request: asPythonRecords(request), response: { code: 1, headers: EMPTY, body: EMPTY, error: { code: err.wireCode, type: err.name, message: err.message } } });
   }
 
   #cannotRecord(request: CassetteRequest): CannotRecordInteractionsError {
@@ -250,6 +264,26 @@ export class Cassette {
   }
 }
 
+/**
+ * The request as tchannel-python would have recorded the same call: json headers and body in
+ * `json.dumps` spelling, which its VCR matches byte for byte. (Ours matches json as values.)
+ */
+function asPythonRecords(request: CassetteRequest): CassetteRequest {
+  if (request.argScheme !== "json") return request;
+  const respell = (bytes: Buffer) => {
+    const spelled = pythonJsonSpelling(bytes.toString("utf8"));
+    return spelled === undefined ? bytes : Buffer.from(spelled, "utf8");
+  };
+  return { ...request, headers: respell(request.headers), body: respell(request.body) };
+}
+
+/** Response headers for the json scheme: Python 0.15-0.20 recorded them in the nh:2 format. */
+function jsonResponseHeaders(response: CassetteResponse, argScheme: string): Buffer {
+  if (argScheme !== "json") return response.headers;
+  const asJson = response.headers.length > 0 && response.headers[0] !== 0x7b ? jsonFromNh2Headers(response.headers) : undefined;
+  return asJson === undefined ? response.headers : Buffer.from(asJson, "utf8");
+}
+
 /** The recorded answer, as the real call would have given it. */
 function replay(response: CassetteResponse, options: RawCallOptions, request: CassetteRequest): CallResult {
   const hostPort = options.hostPort ?? request.hostPort;
@@ -259,12 +293,13 @@ function replay(response: CassetteResponse, options: RawCallOptions, request: Ca
     // The very class that was recorded, when its wire code agrees; else the class of the code.
     const Cls = ERROR_CLASSES_BY_NAME[type];
     const probe = Cls ? new Cls(message, call) : undefined;
-    throw probe !== undefined && probe.wireCode === code ? probe : errorFromWire(code, message, call);
+    // The peer's answer when it was recorded, so an outer cassette records it too.
+    throw probe !== undefined && probe.wireCode === code ? Object.assign(probe, { fromPeer: true }) : errorFromPeer(code, message, call);
   }
   return {
     ok: response.code === 0,
     code: response.code,
-    arg2: Buffer.from(response.headers),
+    arg2: Buffer.from(jsonResponseHeaders(response, request.argScheme)),
     arg3: Buffer.from(response.body),
     headers: { as: request.argScheme },
     hostPort,

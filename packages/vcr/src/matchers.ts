@@ -1,5 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import type { CassetteRequest } from "./interaction.js";
+import { jsonFromNh2Headers } from "./python-json.js";
+import { VcrError } from "./vcr-errors.js";
 
 /** tchannel-python's matcher names: each compares one field of the two requests. */
 export type MatcherName = "serviceName" | "hostPort" | "endpoint" | "headers" | "body" | "argScheme" | "transportHeaders";
@@ -25,25 +27,28 @@ function sameHeaders(a: CassetteRequest["transportHeaders"], b: CassetteRequest[
   return left.length === right.length && left.every((k, i) => k === right[i]);
 }
 
-function parseJson(value: Buffer): { ok: true; value: unknown } | { ok: false } {
+function parseJson(value: Buffer, arg: "headers" | "body"): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(value.toString("utf8")) };
   } catch {
-    return { ok: false };
+    // Python 0.15-0.20 recorded json headers in the nh:2 format.
+    const headers = arg === "headers" ? jsonFromNh2Headers(value) : undefined;
+    return headers === undefined ? { ok: false } : { ok: true, value: JSON.parse(headers) };
   }
 }
 
 /**
  * Equal bytes, or for json on both sides equal JSON values: tchannel-python writes `{"a": 1}`
- * where we write `{"a":1}`, and a cassette must replay whichever side recorded it.
+ * where we send `{"a":1}` (and its 0.15-0.20 wrote headers as nh:2), and a cassette must
+ * replay whichever side recorded it.
  */
 function sameArg(call: CassetteRequest, recorded: CassetteRequest, arg: "headers" | "body"): boolean {
   const a = call[arg];
   const b = recorded[arg];
   if (a.equals(b)) return true;
   if (call.argScheme !== "json" || recorded.argScheme !== "json") return false;
-  const left = parseJson(a);
-  const right = parseJson(b);
+  const left = parseJson(a, arg);
+  const right = parseJson(b, arg);
   return left.ok && right.ok && isDeepStrictEqual(left.value, right.value);
 }
 
@@ -57,6 +62,12 @@ const BUILT_IN: Record<MatcherName, MatcherFunction> = {
   transportHeaders: (a, b) => sameHeaders(a.transportHeaders, b.transportHeaders),
 };
 
+/** The matchers of `matchOn`; an unknown name is a VcrError naming it, as tchannel-python's. */
 export function resolveMatchers(matchOn: ReadonlyArray<MatcherName | MatcherFunction>): NamedMatcher[] {
+  for (const m of matchOn) {
+    if (typeof m !== "function" && !(MATCHER_NAMES as readonly unknown[]).includes(m)) {
+      throw new VcrError(`${typeof m === "string" ? JSON.stringify(m) : String(m)} is not a known matcher (known: ${MATCHER_NAMES.join(", ")}, or a function)`);
+    }
+  }
   return matchOn.map((m, i) => (typeof m === "function" ? { name: m.name || `matcher #${i + 1}`, matches: m } : { name: m, matches: BUILT_IN[m] }));
 }

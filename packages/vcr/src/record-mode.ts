@@ -26,6 +26,8 @@ const MODES: Record<RecordModeName, RecordMode> = {
   all: { name: "all", replayable: false, canRecord: () => true, saveUnplayed: false },
 };
 
-export function recordMode(name: RecordModeName): RecordMode {
-  return MODES[name];
+/** The mode of that name, whatever its case (`"NONE"` is `none`, as in tchannel-python). */
+export function recordMode(name: string): RecordMode | undefined {
+  const lower = name.toLowerCase();
+  return Object.hasOwn(MODES, lower) ? MODES[lower as RecordModeName] : undefined;
 }

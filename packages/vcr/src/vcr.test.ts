@@ -5,7 +5,11 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from "@jest/glo
 import {
   BadRequestError,
   BusyError,
+  CancelledError,
   type CallResult,
+  NetworkError,
+  NoAvailablePeerError,
+  errorFromPeer,
   type RawCallOptions,
   Response,
   TChannel,
@@ -69,6 +73,10 @@ async function startServer() {
   server.raw.register("busy", () => {
     calls.push("busy");
     throw new BusyError("too busy right now");
+  });
+  server.raw.register("remote-timeout", () => {
+    calls.push("remote-timeout");
+    throw new TimeoutError("the backend timed out");
   });
   server.raw.register("slow", async () => {
     calls.push("slow");
@@ -213,9 +221,25 @@ describe("record modes (tchannel-python's RecordMode)", () => {
     expect(parseCassette(readFileSync(path, "utf8"), path)).toHaveLength(1);
   });
 
-  it("rejects an unknown record mode and unknown matchers", () => {
-    expect(() => insertCassette(cassettePath(), { recordMode: "sometimes" as never })).toThrow(VcrError);
-    expect(() => insertCassette(cassettePath(), { matchOn: ["serviceName", "colour" as never] })).toThrow(/matchOn/);
+  it("rejects an unknown record mode and names an unknown matcher", () => {
+    expect(() => insertCassette(cassettePath(), { recordMode: "sometimes" })).toThrow(VcrError);
+    expect(() => insertCassette(cassettePath(), { recordMode: "sometimes" })).toThrow('"sometimes" is not a known record mode');
+    expect(() => insertCassette(cassettePath(), { matchOn: ["serviceName", "colour" as never] })).toThrow(VcrError);
+    expect(() => insertCassette(cassettePath(), { matchOn: ["serviceName", "colour" as never] })).toThrow('"colour" is not a known matcher');
+    expect(() => insertCassette(cassettePath(), { recordErrors: "no" as never })).toThrow(/recordErrors/);
+  });
+
+  it("takes record mode names in any case, as tchannel-python does", async () => {
+    const { hostPort } = await startServer();
+    const path = cassettePath();
+    const ch = client();
+    await useCassette(path, { recordMode: "ALL" }, async (cassette) => {
+      expect(cassette.recordMode).toBe("all");
+      await echo(ch, hostPort, "x");
+    });
+    for (const mode of ["NONE", "None", "New_Episodes", "ONCE"]) {
+      await useCassette(path, { recordMode: mode }, async () => expect(await echo(ch, hostPort, "x")).toBe("echo:x"));
+    }
   });
 
   it("saves interactions in tchannel-python's order: replayed, unplayed, then new", async () => {
@@ -259,7 +283,8 @@ describe("matching", () => {
         json({ service: "kv", endpoint: "add", body: { a: 1, b: 2 }, headers: { h: "2" }, hostPort }), // headers
         json({ service: "kv2", endpoint: "add", body: { a: 1, b: 2 }, headers: { h: "1" }, hostPort }), // service
         json({ service: "kv", endpoint: "sub", body: { a: 1, b: 2 }, headers: { h: "1" }, hostPort }), // endpoint
-        ch.call({ service: "kv", scheme: "raw", arg1: "add", arg2: Buffer.from('{"h":"1"}'), arg3: Buffer.from('{"a":1,"b":2}'), hostPort }), // scheme
+        // The json args as recorded (json.dumps spelling), sent as raw.
+        ch.call({ service: "kv", scheme: "raw", arg1: "add", arg2: Buffer.from('{"h": "1"}'), arg3: Buffer.from('{"a": 1, "b": 2}'), hostPort }), // scheme
       ];
       const errors = await Promise.all(tries.map((p) => p.catch((e) => e)));
       expect(errors.map((e) => e instanceof CannotRecordInteractionsError && e.closest?.differsIn)).toEqual([["body"], ["headers"], ["serviceName"], ["endpoint"], ["argScheme"]]);
@@ -333,29 +358,27 @@ describe("matching", () => {
 });
 
 describe("errors", () => {
-  it("records protocol errors and replays them as the same typed errors, without the server", async () => {
+  it("records the peer's error frames and replays them as the same typed errors, without the server", async () => {
     const { server, hostPort, calls } = await startServer();
     const path = cassettePath();
     const ch = client();
-    const recorded = await useCassette(path, async () => {
+    const scenario = async () => {
       const busy = await ch.raw({ service: "kv", endpoint: "busy", body: Buffer.alloc(0), hostPort, retryLimit: 0 }).catch((e) => e);
       const missing = await ch.raw({ service: "kv", endpoint: "nope", body: Buffer.alloc(0), hostPort }).catch((e) => e);
-      const slow = await ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, timeout: 50 }).catch((e) => e);
-      return [busy, missing, slow];
-    });
+      const timeout = await ch.raw({ service: "kv", endpoint: "remote-timeout", body: Buffer.alloc(0), hostPort, retryLimit: 0 }).catch((e) => e);
+      return [busy, missing, timeout];
+    };
+    const recorded = await useCassette(path, scenario);
     expect(recorded.map((e) => e.constructor)).toEqual([BusyError, BadRequestError, TimeoutError]);
+    expect(recorded.map((e) => e.fromPeer)).toEqual([true, true, true]);
     await server.close();
     const callsBefore = calls.length;
-    const replayed = await useCassette(path, async () => {
-      const busy = await ch.raw({ service: "kv", endpoint: "busy", body: Buffer.alloc(0), hostPort, retryLimit: 0 }).catch((e) => e);
-      const missing = await ch.raw({ service: "kv", endpoint: "nope", body: Buffer.alloc(0), hostPort }).catch((e) => e);
-      const slow = await ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, timeout: 50 }).catch((e) => e);
-      return [busy, missing, slow];
-    });
+    const replayed = await useCassette(path, scenario);
     expect(calls.length).toBe(callsBefore);
     expect(replayed.map((e) => e.constructor)).toEqual([BusyError, BadRequestError, TimeoutError]);
     expect(replayed.map((e) => e.code)).toEqual(["TCHANNEL_BUSY", "TCHANNEL_BAD_REQUEST", "TCHANNEL_TIMEOUT"]);
     expect(replayed.map((e) => e.message)).toEqual(recorded.map((e) => e.message));
+    expect(replayed.map((e) => e.fromPeer)).toEqual([true, true, true]);
     expect(replayed[0].message).toContain("too busy right now");
     expect(replayed[0].service).toBe("kv");
     expect(replayed[0].endpoint).toBe("busy");
@@ -367,19 +390,75 @@ describe("errors", () => {
     ]);
   });
 
-  it("does not record local failures or the caller's own cancel", async () => {
+  it("recordErrors: false leaves the peer's error frames out (a cassette for tchannel-python)", async () => {
     const { hostPort } = await startServer();
     const path = cassettePath();
     const ch = client();
-    await useCassette(path, async (cassette) => {
-      await expect(ch.raw({ service: "kv", endpoint: "echo", body: Buffer.alloc(0) })).rejects.toThrow(/no peer available/);
-      const controller = new AbortController();
-      const pending = ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, signal: controller.signal });
-      setTimeout(() => controller.abort(), 20);
-      await expect(pending).rejects.toThrow(/cancelled/);
-      expect(cassette.recordCount).toBe(0);
+    await useCassette(path, { recordErrors: false }, async (cassette) => {
+      await expect(ch.raw({ service: "kv", endpoint: "busy", body: Buffer.alloc(0), hostPort, retryLimit: 0 })).rejects.toThrow(BusyError);
+      expect(await echo(ch, hostPort, "kept")).toBe("echo:kept");
+      expect(cassette.recordCount).toBe(1);
     });
-    expect(existsSync(path)).toBe(false);
+    const saved = parseCassette(readFileSync(path, "utf8"), path);
+    expect(saved.map((i) => i.request.endpoint)).toEqual(["echo"]);
+    expect(readFileSync(path, "utf8")).not.toContain("error:");
+  });
+
+  describe("never records a failure that did not come from the peer", () => {
+    /** Runs `fail` (which must reject with `expected`) in a recording cassette: nothing may be saved. */
+    async function notRecorded(fail: (ch: TChannel) => Promise<unknown>, expected: new (...args: never[]) => Error, message: RegExp): Promise<void> {
+      const path = cassettePath();
+      const ch = client();
+      await useCassette(path, { recordMode: "new_episodes" }, async (cassette) => {
+        const err = await fail(ch).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(expected);
+        expect((err as Error).message).toMatch(message);
+        expect((err as { fromPeer?: boolean }).fromPeer).toBe(false);
+        expect(cassette.recordCount).toBe(0);
+      });
+      expect(existsSync(path)).toBe(false);
+    }
+
+    it("a timeout measured here (the server is slow, not failing)", async () => {
+      const { hostPort } = await startServer();
+      await notRecorded((ch) => ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, timeout: 50, retryLimit: 0 }), TimeoutError, /timed out/);
+    });
+
+    it("a refused connection (ECONNREFUSED: the server is down)", async () => {
+      const { server, hostPort } = await startServer();
+      await server.close();
+      await notRecorded((ch) => ch.raw({ service: "kv", endpoint: "echo", body: Buffer.alloc(0), hostPort, retryLimit: 0 }), NetworkError, /ECONNREFUSED|could not connect/);
+    });
+
+    it("no peer to call", async () => {
+      await notRecorded((ch) => ch.raw({ service: "kv", endpoint: "echo", body: Buffer.alloc(0) }), NoAvailablePeerError, /no peer available/);
+    });
+
+    it("the caller's own cancel", async () => {
+      const { hostPort } = await startServer();
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 20);
+      await notRecorded((ch) => ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, signal: controller.signal }), CancelledError, /cancelled/);
+    });
+
+    it("and the next run makes the call again: with the server back, the cassette records its answer", async () => {
+      const path = cassettePath();
+      const ch = client();
+      const { server, hostPort } = await startServer();
+      await useCassette(path, async () => {
+        await expect(ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, timeout: 50, retryLimit: 0 })).rejects.toThrow(TimeoutError);
+      });
+      await useCassette(path, async () => {
+        expect((await ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, timeout: 5_000 })).body.length).toBe(0);
+      });
+      await server.close();
+      await useCassette(path, { recordMode: "none" }, async () => {
+        expect((await ch.raw({ service: "kv", endpoint: "slow", body: Buffer.alloc(0), hostPort, timeout: 50 })).ok).toBe(true);
+      });
+    });
   });
 
   it("json application errors (ok: false) are responses with code 1", async () => {
@@ -617,13 +696,21 @@ describe("the sync call interceptor", () => {
       expect(() =>
         syncCall(call("busy"), () => {
           real.push("busy");
-          throw new BusyError("too busy", { service: "kv", endpoint: "echo" });
+          throw errorFromPeer(3, "too busy", { service: "kv", endpoint: "echo" });
         }),
       ).toThrow(BusyError);
+      // Made here (not the peer's answer): not recorded.
+      expect(() =>
+        syncCall(call("local"), () => {
+          real.push("local");
+          throw new TimeoutError("request timed out after 5ms", { service: "kv", endpoint: "echo" });
+        }),
+      ).toThrow(TimeoutError);
     } finally {
       recording.eject();
     }
-    expect(real).toEqual(["a", "busy"]);
+    expect(real).toEqual(["a", "busy", "local"]);
+    expect(parseCassette(readFileSync(path, "utf8"), path)).toHaveLength(2);
     const saved = parseCassette(readFileSync(path, "utf8"), path);
     expect(saved[0]!.request).toMatchObject({ serviceName: "kv", endpoint: "echo", argScheme: "raw", knownPeers: ["127.0.0.1:1"] });
     expect(saved[0]!.request.transportHeaders).toEqual([{ key: "as", value: "raw" }, { key: "cn", value: "blocking" }]);
