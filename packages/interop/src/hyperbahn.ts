@@ -19,6 +19,7 @@ import {
   type NodeClientSpec,
   PEERS_DIR,
   UBER_TCURL_JS,
+  peersNode,
   runInstallScript,
   track,
   runNodeClient,
@@ -78,7 +79,7 @@ interface Proc {
 }
 
 function spawnProc(script: string, args: string[], cwd: string): Proc {
-  const child = spawn(process.execPath, [script, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(peersNode(), [script, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
   track(child);
   let stdout = "";
   let stderr = "";

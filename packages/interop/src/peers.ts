@@ -34,7 +34,6 @@ export function runInstallScript(project?: "uber-tcurl" | "hyperbahn"): void {
   const res = spawnSync("bash", args, {
     cwd: PACKAGE_DIR,
     encoding: "utf8",
-    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? "/usr" },
     stdio: ["ignore", "pipe", "pipe"],
     timeout: 15 * 60 * 1000,
   });
@@ -43,6 +42,25 @@ export function runInstallScript(project?: "uber-tcurl" | "hyperbahn"): void {
     throw new Error(`install-peers.sh ${project ?? ""} failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${output}`);
   }
   installedProjects.add(key);
+}
+
+let peersNodePath: string | undefined;
+
+/**
+ * The node binary the peers run on: install-peers.sh's pinned line (PEERS_NODE_MAJOR), installed
+ * by scripts/install-node.sh on first use, whatever Node runs this process. Interop is our code on
+ * the user's Node against the peers as deployed (Hyperbahn 2.20.1 does not run on Node 23+).
+ */
+export function peersNode(): string {
+  if (peersNodePath === undefined) {
+    const res = spawnSync("bash", [INSTALL_SCRIPT, "node"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 5 * 60 * 1000 });
+    const path = (res.stdout ?? "").trim();
+    if (res.error || res.status !== 0 || !existsSync(path)) {
+      throw new Error(`install-peers.sh node failed (${res.error ? res.error.message : `exit ${res.status}`}):\n${`${res.stdout ?? ""}${res.stderr ?? ""}`.slice(-STDERR_TAIL)}`);
+    }
+    peersNodePath = path;
+  }
+  return peersNodePath;
 }
 
 /** tchannel-node 4.0.1 in ../peers (npm ci, ~10 s the first time). */
@@ -124,7 +142,13 @@ export function startNodeServer(opts: NodeServerOptions = {}): Promise<NodeServe
     return Promise.reject(new Error("tchannel-node is not installed; call ensurePeersInstalled() first"));
   }
 
-  const child = spawn(process.execPath, args, { cwd: PEERS_DIR, stdio: ["ignore", "pipe", "pipe"] });
+  let node: string;
+  try {
+    node = peersNode();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const child = spawn(node, args, { cwd: PEERS_DIR, stdio: ["ignore", "pipe", "pipe"] });
   track(child);
   let stderr = "";
   let stdout = "";
@@ -281,7 +305,7 @@ export function runNodeClient(spec: NodeClientSpec, opts: { timeoutMs?: number }
     return Promise.reject(new Error("tchannel-node is not installed; call ensurePeersInstalled() first"));
   }
   return new Promise<NodeClientResult[]>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [NODE_CLIENT_JS, "-"], {
+    const child = spawn(peersNode(), [NODE_CLIENT_JS, "-"], {
       cwd: PEERS_DIR,
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -355,12 +379,12 @@ export interface CliResult {
 }
 
 /**
- * Runs a command-line program with `node` (Uber's tcurl by default) and collects its output.
+ * Runs a command-line program on the peers' Node (Uber's tcurl by default) and collects its output.
  * Rejects only if it cannot be spawned or does not exit within `timeoutMs` (default 30 s).
  */
 export function runNodeCli(script: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise<CliResult>((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd ?? PEERS_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(peersNode(), [script, ...args], { cwd: opts.cwd ?? PEERS_DIR, stdio: ["ignore", "pipe", "pipe"] });
     track(child);
     let stdout = "";
     let stderr = "";
