@@ -4,6 +4,7 @@ import {
   type CallReqFrame,
   type CallReqMessage,
   type CallResFrame,
+  type CallResMessage,
   EMPTY_TRACING,
   ErrorCode,
   FrameError,
@@ -16,6 +17,9 @@ import {
   type Frame,
   decodeFrame,
   encodeCallReq,
+  encodeCallReqPieces,
+  encodeCallRes,
+  encodeCallResPieces,
   encodeFrame,
 } from "@tchannel/frame";
 import { type TChannelError, FatalProtocolError, InvalidChecksumError, NetworkError, TimeoutError, errorFromPeer, errorFromWire } from "./errors.js";
@@ -43,6 +47,13 @@ export interface PendingCall {
 
 type State = "handshaking" | "ready" | "closed";
 
+/** Above this many arg bytes a message is written as pieces (no copy) rather than one buffer. */
+const LARGE_MESSAGE = 16 * 1024;
+
+function isLarge(args: readonly [Uint8Array, Uint8Array, Uint8Array]): boolean {
+  return args[0].length + args[1].length + args[2].length > LARGE_MESSAGE;
+}
+
 const LIBRARY_VERSION = "0.0.0";
 
 /**
@@ -67,7 +78,9 @@ export class Connection {
 
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
-  readonly #reader = new FrameReader();
+  // A frame split across socket reads is gathered in one reused buffer; the assemblers copy
+  // what they keep (issue 18: one copy of a large message's bytes, not a buffer per frame).
+  readonly #reader = new FrameReader({ reuseSplitFrames: true });
   readonly #requests: MessageAssembler;
   readonly #responses: MessageAssembler;
   readonly #pending = new Map<number, PendingCall>();
@@ -121,10 +134,38 @@ export class Connection {
   sendCall(message: CallReqMessage, pending: PendingCall): number {
     const id = this.#allocateId();
     message.id = id;
-    const bytes = encodeCallReq(message);
-    this.#pending.set(id, pending);
-    this.write(bytes);
+    if (isLarge(message.args)) {
+      const pieces = encodeCallReqPieces(message);
+      this.#pending.set(id, pending);
+      this.writePieces(pieces);
+    } else {
+      const bytes = encodeCallReq(message);
+      this.#pending.set(id, pending);
+      this.write(bytes);
+    }
     return id;
+  }
+
+  /** Sends a whole call response (large args go out as views of the handler's bytes). */
+  sendResponse(message: CallResMessage): void {
+    if (isLarge(message.args)) this.writePieces(encodeCallResPieces(message));
+    else this.write(encodeCallRes(message));
+  }
+
+  /**
+   * Writes frames given as pieces (FragmentWriter) in one writev: Node's socket keeps the pieces
+   * as they are, so a large message's args reach the kernel without being copied.
+   */
+  writePieces(pieces: readonly Buffer[]): void {
+    if (this.#state === "closed") return;
+    if (pieces.length === 1) {
+      this.write(pieces[0]!);
+      return;
+    }
+    const socket = this.#socket;
+    socket.cork();
+    for (let i = 0; i < pieces.length; i++) socket.write(pieces[i]!);
+    socket.uncork();
   }
 
   /** Forgets an outbound call (timed out or cancelled): a late answer is dropped quietly. */
@@ -240,7 +281,7 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     try {
-      this.#reader.push(chunk, (bytes) => this.#onFrameBytes(bytes));
+      this.#reader.push(chunk, (bytes, transient) => this.#onFrameBytes(bytes, transient));
     } catch (err) {
       // FrameSizeError: framing is lost; nothing else can be trusted.
       if (err instanceof FrameError) this.#fatal(NULL_ID, `tchannel read failure: ${err.message}`);
@@ -248,8 +289,14 @@ export class Connection {
     }
   }
 
-  #onFrameBytes(bytes: Buffer): void {
+  #onFrameBytes(bytes: Buffer, transient: boolean): void {
     if (this.#state === "closed") return;
+    // Only the assemblers know to copy from a reused buffer; every other frame gets its own bytes.
+    const type = bytes[2];
+    if (transient && type !== FrameType.CallReq && type !== FrameType.CallRes && type !== FrameType.CallReqContinue && type !== FrameType.CallResContinue) {
+      bytes = Buffer.from(bytes);
+      transient = false;
+    }
     let frame: Frame;
     try {
       frame = decodeFrame(bytes);
@@ -266,7 +313,7 @@ export class Connection {
       case FrameType.CallReqContinue: {
         let message: AssembledMessage | undefined;
         try {
-          message = this.#requests.push(frame);
+          message = this.#requests.push(frame, transient);
         } catch (err) {
           this.#onBadFrame(err as FrameError, bytes);
           return;
@@ -283,7 +330,7 @@ export class Connection {
         }
         let message: AssembledMessage | undefined;
         try {
-          message = this.#responses.push(frame);
+          message = this.#responses.push(frame, transient);
         } catch (err) {
           const pending = this.#pending.get(frame.id);
           this.#pending.delete(frame.id);

@@ -1,4 +1,4 @@
-import { type AssembledMessage, type CallReqFrame, ErrorCode, encodeCallRes } from "@tchannel/frame";
+import { type AssembledMessage, type CallReqFrame, ErrorCode } from "@tchannel/frame";
 import type { InboundCall, InboundHandler, OutboundReply, TransportInfo } from "./call-types.js";
 import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection } from "./connection.js";
@@ -202,17 +202,15 @@ export class InboundDispatcher {
       this.#finish(state);
       if (error === undefined) {
         try {
-          conn.write(
-            encodeCallRes({
-              id,
-              code: reply!.ok ? 0 : 1,
-              tracing,
-              headers: { as: scheme },
-              // A response uses the request's checksum type (spec §6).
-              checksumType: frame.checksumType,
-              args: [EMPTY, reply!.arg2, reply!.arg3],
-            }),
-          );
+          conn.sendResponse({
+            id,
+            code: reply!.ok ? 0 : 1,
+            tracing,
+            headers: { as: scheme },
+            // A response uses the request's checksum type (spec §6).
+            checksumType: frame.checksumType,
+            args: [EMPTY, reply!.arg2, reply!.arg3],
+          });
           return;
         } catch (err) {
           error = err;

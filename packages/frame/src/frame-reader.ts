@@ -6,6 +6,12 @@ import type { Frame } from "./frame.js";
 export interface FrameReaderOptions {
   /** Largest frame accepted, header included; default and ceiling 65 535 (spec §2). */
   maxFrameSize?: number;
+  /**
+   * Gather a frame split across chunks into one reused buffer instead of a new one, and pass
+   * `transient = true` with it: its bytes are valid only until `onFrame` returns, so the consumer
+   * copies what it keeps (the message assembler copies arg bytes once, into the arg). Default false.
+   */
+  reuseSplitFrames?: boolean;
 }
 
 /**
@@ -16,6 +22,9 @@ export interface FrameReaderOptions {
  */
 export class FrameReader {
   readonly #maxFrameSize: number;
+  readonly #reuse: boolean;
+  /** The reused buffer for split frames (reuseSplitFrames), allocated on first use. */
+  #scratch: Buffer | null = null;
   /** A frame being gathered across chunks, and how many of its bytes are in. */
   #partial: Buffer | null = null;
   #partialFilled = 0;
@@ -27,6 +36,7 @@ export class FrameReader {
 
   constructor(options: FrameReaderOptions = {}) {
     this.#maxFrameSize = Math.min(options.maxFrameSize ?? MAX_FRAME_SIZE, MAX_FRAME_SIZE);
+    this.#reuse = options.reuseSplitFrames ?? false;
   }
 
   /** Bytes held for an incomplete frame. */
@@ -38,7 +48,7 @@ export class FrameReader {
    * Feeds bytes; calls `onFrame` with each whole frame, in order. If `onFrame` throws, the error
    * propagates and the bytes after that frame are kept for the next push.
    */
-  push(chunk: Uint8Array, onFrame: (frame: Buffer) => void): void {
+  push(chunk: Uint8Array, onFrame: (frame: Buffer, transient: boolean) => void): void {
     if (this.#failure) throw this.#failure;
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#backlog) {
@@ -63,7 +73,7 @@ export class FrameReader {
       if (this.#partialFilled < partial.length) return;
       this.#partial = null;
       this.#partialFilled = 0;
-      this.#deliver(partial, buf, o, onFrame);
+      this.#deliver(partial, buf, o, onFrame, this.#reuse);
     }
     while (end - o >= 2) {
       const size = (buf[o]! << 8) | buf[o + 1]!;
@@ -76,7 +86,7 @@ export class FrameReader {
       }
       const frame = buf.subarray(o, o + size);
       o += size;
-      this.#deliver(frame, buf, o, onFrame);
+      this.#deliver(frame, buf, o, onFrame, false);
     }
     if (o < end) this.#sizeByte = buf[o]!;
   }
@@ -87,9 +97,9 @@ export class FrameReader {
     this.#backlog = this.#backlog ? Buffer.concat([this.#backlog, chunk]) : Buffer.from(chunk);
   }
 
-  #deliver(frame: Buffer, buf: Buffer, rest: number, onFrame: (frame: Buffer) => void): void {
+  #deliver(frame: Buffer, buf: Buffer, rest: number, onFrame: (frame: Buffer, transient: boolean) => void, transient: boolean): void {
     try {
-      onFrame(frame);
+      onFrame(frame, transient);
     } catch (err) {
       if (rest < buf.length) this.#backlog = Buffer.from(buf.subarray(rest));
       throw err;
@@ -98,7 +108,12 @@ export class FrameReader {
 
   #startPartial(size: number): void {
     if (size < FRAME_HEADER_SIZE || size > this.#maxFrameSize) this.#fail(size);
-    this.#partial = Buffer.allocUnsafe(size);
+    if (this.#reuse) {
+      this.#scratch ??= Buffer.allocUnsafeSlow(this.#maxFrameSize);
+      this.#partial = this.#scratch.subarray(0, size);
+    } else {
+      this.#partial = Buffer.allocUnsafe(size);
+    }
   }
 
   #fail(size: number): never {

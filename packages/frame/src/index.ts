@@ -19,6 +19,7 @@ export {
 export { decodeFrame } from "./decode-frame.js";
 export { encodeCallReq, encodeCallRes, type CallReqMessage, type CallResMessage } from "./encode-call-message.js";
 export { encodeFrame } from "./encode-frame.js";
+export { FragmentWriter, encodeCallReqPieces, encodeCallResPieces, type CallReqHead, type CallResHead } from "./fragment-writer.js";
 export { ErrorCode, errorCodeName, isKnownErrorCode } from "./error-code.js";
 export {
   ArgTooLargeError,
@@ -51,5 +52,5 @@ export type {
   PingFrame,
 } from "./frame.js";
 export { decodeHeaderMap, encodeHeaderMap, type HeaderWidth } from "./header-map.js";
-export { MessageAssembler, type AssembledMessage, type MessageAssemblerOptions } from "./message-assembler.js";
+export { MessageAssembler, type ArgSink, type AssembledMessage, type MessageAssemblerOptions } from "./message-assembler.js";
 export { EMPTY_TRACING, childTracing, decodeTracing, encodeTracing, rootTracing, type Tracing } from "./tracing.js";

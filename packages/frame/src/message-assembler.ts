@@ -15,6 +15,21 @@ export interface MessageAssemblerOptions {
   maxArgSize?: number;
   /** Verify checksums (spec §8 makes it optional; tchannel-node, -go and -python do). Default true. */
   verifyChecksums?: boolean;
+  /**
+   * Called with the first frame of each message: return a sink to receive that message's args as
+   * they arrive (a streamed body) instead of reassembled. Streamed args have no size limit beyond
+   * arg1's; the sink bounds its own memory.
+   */
+  streamFor?: (first: CallReqFrame | CallResFrame) => ArgSink | undefined;
+}
+
+/** Receives a streamed message's arg bytes in wire order (see MessageAssemblerOptions.streamFor). */
+export interface ArgSink {
+  /**
+   * Bytes of arg `index` (0-2), owned by the sink (never a reused buffer); `argEnds` when this is
+   * the arg's last chunk. Every arg ends once, in order, even when empty.
+   */
+  chunk(index: number, bytes: Buffer, argEnds: boolean): void;
 }
 
 interface PartialMessage {
@@ -24,11 +39,52 @@ interface PartialMessage {
   checksum: number;
   /** Index of the arg the next chunk belongs to (0-2). */
   argIndex: number;
-  parts: [Uint8Array[], Uint8Array[], Uint8Array[]];
+  /** Finished args, and the one being built (see ArgBuilder). */
+  args: [Buffer, Buffer, Buffer];
+  builder: ArgBuilder | null;
   sizes: [number, number, number];
+  sink: ArgSink | undefined;
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * An arg spanning frames, copied once into a buffer that doubles when full (at most one more copy
+ * of what it held). The finished arg is a view of it, trimmed (copied) when it would hold more
+ * than twice its size, so memory stays within 2x of the bytes received.
+ */
+class ArgBuilder {
+  buf: Buffer;
+  filled = 0;
+
+  constructor(capacity: number) {
+    this.buf = Buffer.allocUnsafeSlow(capacity);
+  }
+
+  add(chunk: Uint8Array, limit: number): void {
+    const need = this.filled + chunk.length;
+    if (need > this.buf.length) {
+      let capacity = this.buf.length * 2;
+      while (capacity < need) capacity *= 2;
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, Math.min(capacity, limit)));
+      this.buf.copy(grown, 0, 0, this.filled);
+      this.buf = grown;
+    }
+    this.buf.set(chunk, this.filled);
+    this.filled = need;
+  }
+
+  finish(): Buffer {
+    const arg = this.buf.subarray(0, this.filled);
+    return this.filled * 2 < this.buf.length ? Buffer.from(arg) : arg;
+  }
+}
+
+/**
+ * The first buffer of an arg spanning frames holds five of its first chunk (a frame's worth,
+ * ~64 KiB, for a large arg): 256 KiB args fit without growing.
+ */
+const FIRST_CAPACITY_CHUNKS = 5;
 
 /**
  * Reassembles fragmented call messages (spec §9) for one direction of one connection: feed it
@@ -42,10 +98,12 @@ export class MessageAssembler {
   readonly #partial = new Map<number, PartialMessage>();
   readonly #maxArgSize: number;
   readonly #verify: boolean;
+  readonly #streamFor: MessageAssemblerOptions["streamFor"];
 
   constructor(options: MessageAssemblerOptions = {}) {
     this.#maxArgSize = options.maxArgSize ?? 64 * 1024 * 1024;
     this.#verify = options.verifyChecksums ?? true;
+    this.#streamFor = options.streamFor;
   }
 
   /** Messages started but not yet complete. */
@@ -63,8 +121,12 @@ export class MessageAssembler {
     this.#partial.delete(id);
   }
 
-  /** Returns the message once its last frame arrives; undefined while more frames are due. */
-  push(frame: ArgsFrame): AssembledMessage | undefined {
+  /**
+   * Returns the message once its last frame arrives; undefined while more frames are due, and
+   * for a streamed message (its sink got the args). `transient`: the frame's bytes are reused
+   * after this call (FrameReader's reuseSplitFrames), so whatever is kept is copied.
+   */
+  push(frame: ArgsFrame, transient = false): AssembledMessage | undefined {
     const more = (frame.flags & FLAG_MORE_FRAGMENTS) !== 0;
     if (frame.type === FrameType.CallReq || frame.type === FrameType.CallRes) {
       if (this.#partial.has(frame.id)) {
@@ -74,8 +136,9 @@ export class MessageAssembler {
       if (frame.type === FrameType.CallReq && (frame.args[0]?.length ?? 0) > MAX_ARG1_SIZE) {
         throw new ArgTooLargeError(1, frame.args[0]!.length, MAX_ARG1_SIZE, frame.id, frame.type);
       }
-      if (!more) return this.#whole(frame);
-      if (frame.args.length < 2) {
+      const sink = this.#streamFor?.(frame);
+      if (!more && sink === undefined) return this.#whole(frame, transient);
+      if (more && frame.args.length < 2) {
         throw new FragmentationError("arg1 must be complete in the first frame, followed by the start of arg2", frame.id, frame.type);
       }
       const state: PartialMessage = {
@@ -84,11 +147,16 @@ export class MessageAssembler {
         checksumType: frame.checksumType,
         checksum: 0,
         argIndex: 0,
-        parts: [[], [], []],
+        args: [EMPTY, EMPTY, EMPTY],
+        builder: null,
         sizes: [0, 0, 0],
+        sink,
       };
-      this.#partial.set(frame.id, state);
-      this.#absorb(state, frame, true);
+      // The frame's fields outlive it (the tracing bytes are a view): copy them from a reused buffer.
+      if (transient) state.frame = Object.assign({}, frame, { tracing: Buffer.from(frame.tracing), args: [] });
+      if (more) this.#partial.set(frame.id, state);
+      this.#absorb(state, frame, more, transient);
+      if (!more) return this.#finish(state, frame);
       return undefined;
     }
     const state = this.#partial.get(frame.id);
@@ -99,29 +167,40 @@ export class MessageAssembler {
       this.#partial.delete(frame.id);
       throw new FragmentationError(`checksum type changed from ${state.checksumType} to ${frame.checksumType} mid-message`, frame.id, frame.type);
     }
-    this.#absorb(state, frame, more);
+    this.#absorb(state, frame, more, transient);
     if (more) return undefined;
     this.#partial.delete(frame.id);
+    return this.#finish(state, frame);
+  }
+
+  #finish(state: PartialMessage, frame: ArgsFrame): AssembledMessage | undefined {
     if (state.argIndex !== 3) {
       throw new FragmentationError(`message ended with ${state.argIndex} of 3 args`, frame.id, frame.type);
     }
-    return { frame: state.frame, args: [join(state.parts[0]), join(state.parts[1]), join(state.parts[2])] };
+    if (state.sink !== undefined) return undefined;
+    return { frame: state.frame, args: state.args };
   }
 
-  /** An unfragmented message: the common case, with no state and no copies. */
-  #whole(frame: CallReqFrame | CallResFrame): AssembledMessage {
+  /** An unfragmented message: the common case, with no state and no copies (one if transient). */
+  #whole(frame: CallReqFrame | CallResFrame, transient: boolean): AssembledMessage {
     if (this.#verify) this.#checkChecksum(frame, 0);
     const [a1, a2, a3] = frame.args as [Uint8Array, Uint8Array, Uint8Array];
     for (let i = 0; i < 3; i++) {
       const n = frame.args[i]!.length;
       if (n > this.#maxArgSize) throw new ArgTooLargeError(i + 1, n, this.#maxArgSize, frame.id, frame.type);
     }
+    if (transient) {
+      // One copy of the frame's bytes that outlive it: args and tracing.
+      const copy = Object.assign({}, frame, { tracing: Buffer.from(frame.tracing) });
+      copy.args = [Buffer.from(a1), Buffer.from(a2), Buffer.from(a3)];
+      return { frame: copy, args: copy.args as [Buffer, Buffer, Buffer] };
+    }
     // Decoded frames carry Buffers already: their args array is the message's, uncopied.
     if (Buffer.isBuffer(a1) && Buffer.isBuffer(a2) && Buffer.isBuffer(a3)) return { frame, args: frame.args as [Buffer, Buffer, Buffer] };
     return { frame, args: [asBuffer(a1), asBuffer(a2), asBuffer(a3)] };
   }
 
-  #absorb(state: PartialMessage, frame: ArgsFrame, more: boolean): void {
+  #absorb(state: PartialMessage, frame: ArgsFrame, more: boolean, transient: boolean): void {
     if (this.#verify) {
       try {
         this.#checkChecksum(frame, state.checksum);
@@ -140,14 +219,29 @@ export class MessageAssembler {
       const chunk = chunks[k]!;
       const i = state.argIndex;
       const size = state.sizes[i]! + chunk.length;
-      if (size > this.#maxArgSize) {
+      if (size > this.#maxArgSize && (state.sink === undefined || i === 0)) {
         this.#partial.delete(frame.id);
         throw new ArgTooLargeError(i + 1, size, this.#maxArgSize, frame.id, frame.type);
       }
       state.sizes[i] = size;
-      if (chunk.length > 0) state.parts[i]!.push(chunk);
       // Every chunk but a fragmented frame's last one completes its arg (spec §9).
-      if (k < chunks.length - 1 || !more) state.argIndex++;
+      const ends = k < chunks.length - 1 || !more;
+      if (state.sink !== undefined) {
+        state.sink.chunk(i, chunk.length === 0 ? EMPTY : transient ? Buffer.from(chunk) : asBuffer(chunk), ends);
+      } else if (state.builder !== null) {
+        state.builder.add(chunk, this.#maxArgSize);
+        if (ends) {
+          state.args[i] = state.builder.finish();
+          state.builder = null;
+        }
+      } else if (ends || chunk.length === 0) {
+        // A whole arg in one chunk (or the empty first chunk of one): a view, or one copy.
+        if (chunk.length > 0) state.args[i] = transient ? Buffer.from(chunk) : asBuffer(chunk);
+      } else {
+        state.builder = new ArgBuilder(Math.min(Math.max(FIRST_CAPACITY_CHUNKS * chunk.length, 64 * 1024), this.#maxArgSize));
+        state.builder.add(chunk, this.#maxArgSize);
+      }
+      if (ends) state.argIndex++;
     }
   }
 
@@ -162,8 +256,3 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function join(parts: Uint8Array[]): Buffer {
-  if (parts.length === 0) return EMPTY;
-  if (parts.length === 1) return asBuffer(parts[0]!);
-  return Buffer.concat(parts);
-}
