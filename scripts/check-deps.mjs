@@ -12,6 +12,7 @@ const LAYERS = {
   "@tchannel/hyperbahn": 3,
   "@tchannel/sync": 3,
   "@tchannel/vcr": 3,
+  "@tchannel/opentelemetry": 3,
   "tchannel-ts": 4,
   "@tchannel/tcurl": 5,
 };

@@ -7,6 +7,8 @@ import type { Peer } from "./peer.js";
 import type { PeerDirectory } from "./peer-directory.js";
 import { choosePeer } from "./peer-selector.js";
 import { OutboundCall } from "./outbound-call.js";
+import { clientCallMessage, withMessageArg2 } from "./client-call-events.js";
+import { ClientAttemptMessage, type ClientCallMessage, clientAttemptChannel, clientCallChannel } from "./diagnostics.js";
 import { requestContextStorage } from "./request-context.js";
 import { DEFAULT_RETRY_LIMIT, DEFAULT_RETRY_ON, shouldRetry } from "./retry.js";
 
@@ -42,7 +44,14 @@ export class CallSender {
     this.#peers = peers;
   }
 
-  async call(options: RawCallOptions): Promise<CallResult> {
+  call(options: RawCallOptions): Promise<CallResult> {
+    // No subscriber, no message: the hooks cost one check per call.
+    if (!clientCallChannel.hasSubscribers) return this.#call(options, undefined);
+    const message = clientCallMessage(options, this.#channelName, requestContextStorage.getStore());
+    return clientCallChannel.tracePromise(() => this.#call(withMessageArg2(options, message), message), message);
+  }
+
+  async #call(options: RawCallOptions, message: ClientCallMessage | undefined): Promise<CallResult> {
     const context = requestContextStorage.getStore();
     const started = performance.now();
     let deadline = started + (options.timeout ?? this.#options.timeout);
@@ -56,7 +65,7 @@ export class CallSender {
     if (options.shardKey !== undefined) headers.sk = options.shardKey;
     if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
     if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
-    const tracing = context ? childTracing(context.tracing) : rootTracing();
+    const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
     const candidates = this.#peers.candidates(options.hostPort);
     // Made on the first retry: most calls have one attempt.
     let tried: Set<Peer> | undefined;
@@ -72,7 +81,8 @@ export class CallSender {
         throw new TimeoutError(`request timed out after ${Math.round(performance.now() - started)}ms`, { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
       }
       try {
-        return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
+        if (message === undefined) return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
+        return await this.#observedAttempt(message, attempt, peer, options, arg1, headers, tracing, remaining, deadline);
       } catch (err) {
         if (!(err instanceof TChannelError)) throw err;
         err.describe({ service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
@@ -80,6 +90,22 @@ export class CallSender {
         if (attempt >= retryLimit || options.signal?.aborted || !shouldRetry(err, retryOn)) throw err;
       }
     }
+  }
+
+  /** An attempt with subscribers: `tracing:tchannel:client:attempt:*` around it, the result in the call's message. */
+  async #observedAttempt(message: ClientCallMessage, attempt: number, peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+    message.attempts = attempt + 1;
+    message.hostPort = peer.hostPort;
+    let result: CallResult;
+    if (clientAttemptChannel.hasSubscribers) {
+      const a = new ClientAttemptMessage(message, attempt, peer.hostPort, tracing);
+      result = await clientAttemptChannel.tracePromise(() => this.#attempt(peer, options, arg1, headers, a.tracing, ttl, deadline), a);
+    } else {
+      result = await this.#attempt(peer, options, arg1, headers, tracing, ttl, deadline);
+    }
+    message.ok = result.ok;
+    message.code = result.code;
+    return result;
   }
 
   /** One attempt on one peer: the TTL on the wire is the time left for the whole call (spec §12). */

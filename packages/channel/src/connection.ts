@@ -24,6 +24,7 @@ import {
 } from "@tchannel/frame";
 import { type TChannelError, FatalProtocolError, InvalidChecksumError, NetworkError, TimeoutError, errorFromPeer, errorFromWire } from "./errors.js";
 import { EPHEMERAL_HOST_PORT } from "./host-port.js";
+import { frameErrorChannel, publishFrameError } from "./diagnostics.js";
 
 /** What a connection needs from its channel. */
 export interface ConnectionOwner {
@@ -204,6 +205,16 @@ export class Connection {
     // An error message is for logs; keep it well inside one frame.
     const text = message.length > 4096 ? `${message.slice(0, 4093)}...` : message;
     this.write(encodeFrame({ type: FrameType.Error, id, code, tracing, message: text }));
+    if (frameErrorChannel.hasSubscribers) publishFrameError("out", id, code, text, this.remoteHostPort);
+  }
+
+  /** Bytes read from and written to the socket so far (for connection metrics). */
+  get bytesRead(): number {
+    return this.#socket.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.#socket.bytesWritten;
   }
 
   /**
@@ -347,6 +358,7 @@ export class Connection {
         return;
       }
       case FrameType.Error: {
+        if (frameErrorChannel.hasSubscribers) publishFrameError("in", frame.id, frame.code, frame.message, this.remoteHostPort);
         if (frame.code === ErrorCode.FatalProtocol) {
           // The peer is closing the connection: every call on it is lost (spec §10).
           this.close(errorFromWire(frame.code, `peer ${this.remoteHostPort} reported: ${frame.message}`, { hostPort: this.remoteHostPort }));

@@ -2,8 +2,10 @@ import { type AssembledMessage, type CallReqFrame, ErrorCode } from "@tchannel/f
 import type { InboundCall, InboundHandler, OutboundReply, TransportInfo } from "./call-types.js";
 import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection } from "./connection.js";
-import { CancelledError, TChannelError } from "./errors.js";
+import { type ServerCallMessage, serverCallChannel } from "./diagnostics.js";
+import { CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
 import { requestContextStorage } from "./request-context.js";
+import { serverCallAbandoned, serverCallAnswered, serverCallMessage, serverCallSettled } from "./server-call-events.js";
 
 interface Registration {
   scheme: string;
@@ -17,6 +19,8 @@ interface InboundState {
   abortReason: string | undefined;
   timer: NodeJS.Timeout;
   done: boolean;
+  /** Its `tracing:tchannel:server:call` message, when that channel had subscribers as it arrived. */
+  message: ServerCallMessage | undefined;
 }
 
 /** The handler's AbortSignal, made on first use; already aborted if the call ended early. */
@@ -109,7 +113,7 @@ export class InboundDispatcher {
   onConnectionClosed(conn: Connection): void {
     const inbound = this.#inbound.get(conn);
     if (inbound) {
-      for (const state of inbound.values()) this.#finish(state, "connection closed");
+      for (const state of inbound.values()) this.#finish(state, "connection closed", NetworkError);
       this.#inbound.delete(conn);
     }
   }
@@ -118,17 +122,18 @@ export class InboundDispatcher {
     const state = this.#inbound.get(conn)?.get(id);
     if (!state || state.done) return;
     this.#inbound.get(conn)!.delete(id);
-    this.#finish(state, "cancelled by the caller");
+    this.#finish(state, "cancelled by the caller", CancelledError);
   }
 
   /** Ends an inbound call; `reason` (timeout, cancel, close) aborts the handler's signal. */
-  #finish(state: InboundState, reason?: string): void {
+  #finish(state: InboundState, reason?: string, ended?: new (message: string) => TChannelError): void {
     if (state.done) return;
     state.done = true;
     clearTimeout(state.timer);
     if (reason !== undefined) {
       state.abortReason = reason;
       state.controller?.abort(new CancelledError(reason));
+      if (state.message !== undefined && ended !== undefined) serverCallAbandoned(state.message, new ended(reason));
     }
     this.#inflight--;
     if (this.#inflight === 0) this.#drained?.();
@@ -174,12 +179,13 @@ export class InboundDispatcher {
     const calls = inbound;
     const started = performance.now();
     const deadline = started + frame.ttl;
-    const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout };
+    const observed = serverCallChannel.hasSubscribers ? serverCallMessage(frame, endpoint, scheme, callerName, conn.remoteHostPort, message.args[1]) : undefined;
+    const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout, message: observed };
     state.timer = setCoarseTimeout(() => {
       if (state.done) return;
       calls.delete(id);
       conn.sendError(id, ErrorCode.Timeout, tracing, `request timed out after ${Math.round(performance.now() - started)}ms (limit was ${frame.ttl}ms)`);
-      this.#finish(state, "timed out");
+      this.#finish(state, "timed out", TimeoutError);
     }, frame.ttl, undefined);
     calls.set(id, state);
     this.#inflight++;
@@ -195,11 +201,13 @@ export class InboundDispatcher {
       headers,
     };
     const call = new InboundCallView(frame.service, endpoint, message.args[1], message.args[2], transport, deadline, tracing, conn.remoteHostPort, state);
-    const context = { tracing, deadline, service: frame.service, endpoint };
+    const context = { tracing, deadline, service: frame.service, endpoint, call: observed };
     const settle = (reply: OutboundReply | undefined, error: unknown) => {
       if (state.done) return; // timed out or cancelled: the answer was given already
       calls.delete(id);
       this.#finish(state);
+      if (observed !== undefined) serverCallSettled(observed, reply, error);
+      let failure: unknown;
       if (error === undefined) {
         try {
           conn.sendResponse({
@@ -211,9 +219,10 @@ export class InboundDispatcher {
             checksumType: frame.checksumType,
             args: [EMPTY, reply!.arg2, reply!.arg3],
           });
+          if (observed !== undefined) serverCallAnswered(observed, undefined);
           return;
         } catch (err) {
-          error = err;
+          error = failure = err;
         }
       }
       if (error instanceof TChannelError && error.wireCode !== undefined) {
@@ -222,17 +231,27 @@ export class InboundDispatcher {
         const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         conn.sendError(id, ErrorCode.Unexpected, tracing, `unexpected error in handler for ${JSON.stringify(endpoint)}: ${text}`);
       }
+      if (observed !== undefined) serverCallAnswered(observed, failure);
     };
-    requestContextStorage.run(context, () => {
-      let result: OutboundReply | Promise<OutboundReply>;
-      try {
-        result = handler(call);
-      } catch (err) {
-        settle(undefined, err);
-        return;
-      }
-      if (result instanceof Promise) result.then((r) => settle(r, undefined), (err) => settle(undefined, err ?? new Error("handler rejected")));
-      else settle(result, undefined);
-    });
+    let result: OutboundReply | Promise<OutboundReply> | undefined;
+    let thrown: unknown;
+    const run = () =>
+      requestContextStorage.run(context, () => {
+        try {
+          result = handler(call);
+        } catch (err) {
+          thrown = err ?? new Error("handler threw");
+        }
+      });
+    if (observed === undefined) run();
+    else {
+      // The handler runs inside start.runStores, as TracingChannel's helpers run theirs; `end`
+      // marks the end of its synchronous part, before its answer is written.
+      serverCallChannel.start.runStores(observed, run);
+      serverCallChannel.end.publish(observed);
+    }
+    if (thrown !== undefined) settle(undefined, thrown);
+    else if (result instanceof Promise) result.then((r) => settle(r, undefined), (err) => settle(undefined, err ?? new Error("handler rejected")));
+    else settle(result, undefined);
   }
 }

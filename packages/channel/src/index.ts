@@ -43,3 +43,17 @@ export {
 } from "./retry.js";
 export { currentRequestContext, type RequestContext } from "./request-context.js";
 export { EPHEMERAL_HOST_PORT, parseHostPort } from "./host-port.js";
+export {
+  CLIENT_ATTEMPT_CHANNEL,
+  CLIENT_CALL_CHANNEL,
+  CONNECTION_CLOSE_CHANNEL,
+  CONNECTION_OPEN_CHANNEL,
+  FRAME_ERROR_CHANNEL,
+  SERVER_CALL_CHANNEL,
+  ClientAttemptMessage,
+  ClientCallMessage,
+  ConnectionMessage,
+  ServerCallMessage,
+  type FrameErrorMessage,
+} from "./diagnostics.js";
+export { TRACING_HEADER_PREFIX, withoutTracingHeaders } from "./tracing-headers.js";

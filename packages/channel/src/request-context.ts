@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { ServerCallMessage } from "./diagnostics.js";
 
 /**
  * The context of the inbound call being handled: outgoing calls made inside a handler inherit its
@@ -10,6 +11,8 @@ export interface RequestContext {
   readonly deadline: number;
   readonly service: string;
   readonly endpoint: string;
+  /** The call's diagnostics message, when someone subscribes to `tchannel:server:call` (its outgoing calls' `parent`). */
+  readonly call: ServerCallMessage | undefined;
 }
 
 export const requestContextStorage = new AsyncLocalStorage<RequestContext>();

@@ -4,6 +4,7 @@ import type { CallResult, InboundHandler, RawCallOptions } from "./call-types.js
 import { callInterceptor } from "./call-interceptor.js";
 import { CallSender } from "./call-sender.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
+import { connectionClosed, connectionOpened } from "./connection-events.js";
 import { AlreadyListeningError, ChannelClosedError, NetworkError } from "./errors.js";
 import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
 import { InboundDispatcher } from "./inbound-dispatcher.js";
@@ -51,7 +52,7 @@ export class TChannel {
       onIdentified: (conn) => this.#onIdentified(conn),
       onCallRequest: (conn, message) => inbound.onCallRequest(conn, message),
       onCancel: (conn, id) => inbound.onCancel(conn, id),
-      onClosed: (conn) => this.#onClosed(conn),
+      onClosed: (conn, error) => this.#onClosed(conn, error),
     };
     this.#peers = new PeerDirectory(this.#owner);
     for (const hostPort of opts.knownPeers) this.#peers.addKnown(hostPort);
@@ -206,12 +207,14 @@ export class TChannel {
   #onIdentified(conn: Connection): void {
     this.#connections.add(conn);
     this.#peers.onIdentified(conn);
+    connectionOpened(conn, this.#owner.hostPort);
   }
 
-  #onClosed(conn: Connection): void {
+  #onClosed(conn: Connection, error: unknown): void {
     this.#connections.delete(conn);
     this.#peers.onClosed(conn);
     this.#inbound.onConnectionClosed(conn);
+    connectionClosed(conn, this.#owner.hostPort, error);
   }
 
   /**

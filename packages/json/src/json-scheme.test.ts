@@ -37,6 +37,11 @@ describe("json scheme (spec §15.2)", () => {
     expect(res.transport.headers.as).toBe("json");
   });
 
+  it("hides $tracing$ headers (a tracer's context, as tchannel-go writes them) from handlers", () => {
+    const headers = jsonScheme.decodeHeaders(Buffer.from('{"k":"v","$tracing$uber-trace-id":"a:b:0:1","$tracing$traceparent":"00-x"}'));
+    expect({ ...headers }).toEqual({ k: "v" });
+  });
+
   it("returns application errors with status 1 and the error body", async () => {
     const hostPort = await server();
     const res = await client()({ service: "jsonsvc", endpoint: "fail", hostPort });

@@ -1,4 +1,4 @@
-import type { ArgScheme, SchemeClient, TChannel } from "@tchannel/channel";
+import { type ArgScheme, type SchemeClient, type TChannel, TRACING_HEADER_PREFIX } from "@tchannel/channel";
 
 /** JSON application headers: an object of strings (spec §15.2). */
 export type JsonHeaders = Record<string, string>;
@@ -27,7 +27,8 @@ export const jsonScheme: ArgScheme<unknown, JsonHeaders> = {
     const headers: JsonHeaders = Object.create(null);
     for (const [k, v] of Object.entries(value)) {
       if (typeof v !== "string") throw new TypeError(`json header ${JSON.stringify(k)} is not a string`);
-      headers[k] = v;
+      // A tracer's context (tchannel-go, tchannel-python, @tchannel/opentelemetry), not the application's.
+      if (!k.startsWith(TRACING_HEADER_PREFIX)) headers[k] = v;
     }
     return headers;
   },

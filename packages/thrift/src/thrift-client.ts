@@ -1,4 +1,4 @@
-import { BadRequestError, type CallOptions, type InboundCall, Response, type Request, type TChannel, type TransportInfo } from "@tchannel/channel";
+import { BadRequestError, type CallOptions, type InboundCall, Response, type Request, type TChannel, type TransportInfo, withoutTracingHeaders } from "@tchannel/channel";
 import { FrameError, decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
@@ -82,7 +82,7 @@ export function thriftClient(channel: TChannel): ThriftClient {
       let headers: ThriftHeaders;
       let body: Record<string, unknown>;
       try {
-        headers = { ...decodeHeaderMap(call.arg2, 2) };
+        headers = withoutTracingHeaders({ ...decodeHeaderMap(call.arg2, 2) });
         body = decodeStruct(method.args, call.arg3, `${method.endpoint} arguments`);
       } catch (err) {
         if (err instanceof ThriftCodecError || err instanceof FrameError) throw new BadRequestError(`cannot decode the thrift request: ${err.message}`);
