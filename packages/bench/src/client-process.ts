@@ -10,7 +10,10 @@ const args = JSON.parse(process.argv[2] ?? "{}") as ClientArgs;
 async function connect(): Promise<EchoClient> {
   const family = familyOf(args.impl);
   const scheme = schemeOf(args.impl);
-  if (family === "ours") return (await import("./ours.js")).oursClient(scheme, args.hostPort);
+  if (family === "ours") {
+    await (await import("./otel-setup.js")).instrumentFromEnv();
+    return (await import("./ours.js")).oursClient(scheme, args.hostPort);
+  }
   if (family === "node") return (await import("./tchannel-node.js")).nodeClient(scheme, args.hostPort);
   return (await import("./bare-net.js")).netClient(args.hostPort);
 }

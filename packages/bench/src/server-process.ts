@@ -5,7 +5,10 @@ import type { Family } from "./implementations.js";
 
 async function start(family: Family): Promise<number> {
   // Each family loads only its own code, so peak RSS is that implementation's.
-  if (family === "ours") return (await (await import("./ours.js")).startOursServer()).port;
+  if (family === "ours") {
+    await (await import("./otel-setup.js")).instrumentFromEnv();
+    return (await (await import("./ours.js")).startOursServer()).port;
+  }
   if (family === "node") return (await (await import("./tchannel-node.js")).startNodeServer()).port;
   return (await (await import("./bare-net.js")).startNetServer()).port;
 }
