@@ -1,5 +1,6 @@
 import type { Socket } from "node:net";
 import {
+  type ArgSink,
   type AssembledMessage,
   type CallReqFrame,
   type CallReqMessage,
@@ -7,6 +8,7 @@ import {
   type CallResMessage,
   EMPTY_TRACING,
   ErrorCode,
+  FLAG_MORE_FRAGMENTS,
   FrameError,
   FrameReader,
   FrameType,
@@ -36,13 +38,22 @@ export interface ConnectionOwner {
   readonly maxArgSize: number;
   onIdentified(conn: Connection): void;
   onCallRequest(conn: Connection, message: AssembledMessage<CallReqFrame>): void;
+  /**
+   * The first frame of a call request: a sink to take its args as they arrive (a streamed
+   * handler, which the owner starts now), or undefined to reassemble it for onCallRequest.
+   */
+  streamRequest?(conn: Connection, first: CallReqFrame): ArgSink | undefined;
   onCancel(conn: Connection, id: number): void;
+  /** A call request broke mid-way (a bad frame; answered with BadRequest already). */
+  onRequestFailed?(conn: Connection, id: number, error: Error): void;
   onClosed(conn: Connection, error: TChannelError | undefined): void;
 }
 
 /** An outbound call waiting for its response on this connection. */
 export interface PendingCall {
   onResponse(frame: CallResFrame, args: [Buffer, Buffer, Buffer]): void;
+  /** A streamed call: the sink that takes the response's args as they arrive (from its first frame). */
+  streamResponse?(first: CallResFrame): ArgSink;
   onError(error: TChannelError): void;
 }
 
@@ -89,6 +100,10 @@ export class Connection {
   #state: State = "handshaking";
   #nextId = 1;
   #corked = false;
+  /** Streamed args whose readers are behind (ArgStream): the socket is paused while any is. */
+  #readPausers = 0;
+  /** Streamed requests given up on (timeout, cancel) whose remaining frames are dropped quietly. */
+  readonly #droppedRequests = new Set<number>();
   #initTimer: NodeJS.Timeout | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (error: TChannelError) => void;
@@ -97,8 +112,14 @@ export class Connection {
     this.#socket = socket;
     this.direction = direction;
     this.#owner = owner;
-    this.#requests = new MessageAssembler({ maxArgSize: owner.maxArgSize });
-    this.#responses = new MessageAssembler({ maxArgSize: owner.maxArgSize });
+    this.#requests = new MessageAssembler({
+      maxArgSize: owner.maxArgSize,
+      streamFor: owner.streamRequest ? (first) => owner.streamRequest!(this, first as CallReqFrame) : undefined,
+    });
+    this.#responses = new MessageAssembler({
+      maxArgSize: owner.maxArgSize,
+      streamFor: (first) => this.#pending.get(first.id)?.streamResponse?.(first as CallResFrame),
+    });
     this.ready = new Promise<void>((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -167,6 +188,45 @@ export class Connection {
     socket.cork();
     for (let i = 0; i < pieces.length; i++) socket.write(pieces[i]!);
     socket.uncork();
+  }
+
+  /** Registers a streamed call's pending entry and returns its message id; the caller writes its frames. */
+  startCall(pending: PendingCall): number {
+    const id = this.#allocateId();
+    this.#pending.set(id, pending);
+    return id;
+  }
+
+  /** Resolves when the socket takes more bytes: at once below its high-water mark, else on 'drain' (or close). */
+  whenWritable(): Promise<void> {
+    const socket = this.#socket;
+    if (!socket.writableNeedDrain || this.#state === "closed") return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
+  }
+
+  /** A streamed arg's reader fell behind: stop reading the socket until it catches up (resumeReading). */
+  pauseReading(): void {
+    if (this.#readPausers++ === 0) this.#socket.pause();
+  }
+
+  resumeReading(): void {
+    if (this.#readPausers > 0 && --this.#readPausers === 0 && this.#state !== "closed") this.#socket.resume();
+  }
+
+  /** A streamed inbound call ended early (timeout, cancel): drop the rest of its request frames. */
+  discardRequest(id: number): void {
+    if (!this.#requests.has(id)) return;
+    this.#requests.discard(id);
+    if (this.#droppedRequests.size >= 1024) this.#droppedRequests.clear();
+    this.#droppedRequests.add(id);
   }
 
   /** Forgets an outbound call (timed out or cancelled): a late answer is dropped quietly. */
@@ -287,7 +347,8 @@ export class Connection {
   #onIdle(): void {
     // After init, a peer that leaves a frame half-sent is holding the connection hostage
     // (known-hazards #4): close it. An idle connection between frames is fine.
-    if (this.#reader.buffered > 0) this.#fatal(NULL_ID, `partial frame not completed within ${this.#owner.idleFrameTimeout}ms`);
+    // A socket paused for a slow stream reader (pauseReading) is not the peer's fault.
+    if (this.#reader.buffered > 0 && this.#readPausers === 0) this.#fatal(NULL_ID, `partial frame not completed within ${this.#owner.idleFrameTimeout}ms`);
   }
 
   #onData(chunk: Buffer): void {
@@ -322,6 +383,10 @@ export class Connection {
     switch (frame.type) {
       case FrameType.CallReq:
       case FrameType.CallReqContinue: {
+        if (frame.type === FrameType.CallReqContinue && this.#droppedRequests.has(frame.id)) {
+          if ((frame.flags & FLAG_MORE_FRAGMENTS) === 0) this.#droppedRequests.delete(frame.id);
+          return;
+        }
         let message: AssembledMessage | undefined;
         try {
           message = this.#requests.push(frame, transient);
@@ -354,6 +419,9 @@ export class Connection {
           const pending = this.#pending.get(frame.id)!;
           this.#pending.delete(frame.id);
           pending.onResponse(message.frame as CallResFrame, message.args);
+        } else if ((frame.flags & FLAG_MORE_FRAGMENTS) === 0) {
+          // A streamed response's last frame: its sink has had every chunk.
+          this.#pending.delete(frame.id);
         }
         return;
       }
@@ -414,6 +482,7 @@ export class Connection {
     if (this.#state === "ready" && (type === FrameType.CallReq || type === FrameType.CallReqContinue) && id !== NULL_ID) {
       this.#requests.discard(id);
       this.sendError(id, ErrorCode.BadRequest, EMPTY_TRACING, `tchannel read failure: ${err.message}`);
+      this.#owner.onRequestFailed?.(this, id, err);
       return;
     }
     this.#fatal(type === undefined || err.code === "TCHANNEL_FRAME_UNKNOWN_TYPE" ? NULL_ID : id, `tchannel read failure: ${err.message}`);

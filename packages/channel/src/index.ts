@@ -4,6 +4,9 @@
 export { TChannel } from "./tchannel.js";
 export type { TChannelOptions } from "./options.js";
 export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, TransportInfo } from "./call-types.js";
+export { ArgStream, STREAM_HIGH_WATER } from "./arg-stream.js";
+export type { StreamBody } from "./body-pump.js";
+export type { StreamedCallOptions, StreamedCallResult, StreamedHandler, StreamedInboundCall, StreamedReply } from "./streamed-types.js";
 export { Response, type ArgScheme, type Handler, type Request, type SchemeCallOptions, type SchemeClient } from "./scheme.js";
 export { rawScheme } from "./raw-scheme.js";
 export { schemeCallOptions, schemeResponse } from "./scheme-call.js";

@@ -14,6 +14,9 @@ import { rawScheme } from "./raw-scheme.js";
 import { schemeCallOptions, schemeResponse } from "./scheme-call.js";
 import { schemeHandler } from "./scheme-handler.js";
 import type { ArgScheme, Response, SchemeCallOptions, SchemeClient } from "./scheme.js";
+import { StreamedCallSender } from "./streamed-call.js";
+import { StreamedDispatcher } from "./streamed-inbound.js";
+import type { StreamedCallOptions, StreamedCallResult, StreamedHandler } from "./streamed-types.js";
 
 /**
  * A TChannel: serves registered handlers and calls other services (tchannel-python's `TChannel`).
@@ -27,6 +30,8 @@ export class TChannel {
   readonly #peers: PeerDirectory;
   readonly #inbound: InboundDispatcher;
   readonly #sender: CallSender;
+  readonly #streamed: StreamedDispatcher;
+  readonly #streamedSender: StreamedCallSender;
   readonly #connections = new Set<Connection>();
   readonly #owner: ConnectionOwner;
   #server: Server | undefined;
@@ -41,6 +46,7 @@ export class TChannel {
     const channel = this;
     const opts = this.#options;
     const inbound = (this.#inbound = new InboundDispatcher(this.name));
+    const streamed = (this.#streamed = new StreamedDispatcher(this.name));
     this.#owner = {
       get hostPort() {
         return channel.#hostPort ?? EPHEMERAL_HOST_PORT;
@@ -51,12 +57,18 @@ export class TChannel {
       maxArgSize: opts.maxArgSize,
       onIdentified: (conn) => this.#onIdentified(conn),
       onCallRequest: (conn, message) => inbound.onCallRequest(conn, message),
-      onCancel: (conn, id) => inbound.onCancel(conn, id),
+      onCancel: (conn, id) => {
+        inbound.onCancel(conn, id);
+        streamed.onCancel(conn, id);
+      },
+      streamRequest: (conn, first) => streamed.onFirstFrame(conn, first),
+      onRequestFailed: (conn, id, error) => streamed.onRequestFailed(conn, id, error),
       onClosed: (conn, error) => this.#onClosed(conn, error),
     };
     this.#peers = new PeerDirectory(this.#owner);
     for (const hostPort of opts.knownPeers) this.#peers.addKnown(hostPort);
     this.#sender = new CallSender(this.name, opts, this.#peers);
+    this.#streamedSender = new StreamedCallSender(this.name, opts, this.#peers);
     this.raw = this.scheme(rawScheme);
   }
 
@@ -122,6 +134,26 @@ export class TChannel {
    */
   register(endpoint: string, scheme: string, handler: InboundHandler, options: { service?: string } = {}): void {
     this.#inbound.register(options.service ?? this.name, endpoint, scheme, handler);
+  }
+
+  /**
+   * Registers a streamed low-level handler (issue 18): it starts at the request's first frame
+   * with `arg2`/`arg3` as streams (ArgStream) and answers `{ ok, arg2, arg3 }` where each arg may
+   * be bytes or an (async) iterable of chunks, sent as they come. The TTL covers the whole call.
+   */
+  registerStreamed(endpoint: string, scheme: string, handler: StreamedHandler, options: { service?: string } = {}): void {
+    this.#streamed.register(options.service ?? this.name, endpoint, scheme, handler);
+  }
+
+  /**
+   * A streamed low-level call (issue 18): `arg2`/`arg3` may be bytes or (async) iterables of
+   * chunks (a Node Readable is one), sent as they are produced, at the pace the socket takes them.
+   * Resolves at the response's first frame with its args as streams. Never retried; the
+   * timeout covers the whole call; call interceptors are not consulted.
+   */
+  callStreamed(options: StreamedCallOptions): Promise<StreamedCallResult> {
+    if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
+    return this.#streamedSender.call(options);
   }
 
   /** Handles calls to endpoints nobody registered (instead of answering BadRequest). */
@@ -214,6 +246,7 @@ export class TChannel {
     this.#connections.delete(conn);
     this.#peers.onClosed(conn);
     this.#inbound.onConnectionClosed(conn);
+    this.#streamed.onConnectionClosed(conn);
     connectionClosed(conn, this.#owner.hostPort, error);
   }
 
@@ -227,7 +260,7 @@ export class TChannel {
     this.#closing = true;
     const server = this.#server;
     const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    await this.#inbound.drain(this.#options.drainTimeout);
+    await Promise.all([this.#inbound.drain(this.#options.drainTimeout), this.#streamed.drain(this.#options.drainTimeout)]);
     for (const conn of [...this.#connections]) conn.close(new NetworkError("channel closed"));
     this.#peers.closeAll();
     await serverClosed;
