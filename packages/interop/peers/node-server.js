@@ -17,6 +17,9 @@
 //   raw  error      -> error frame: arg2 = code name (Timeout, Cancelled, Busy, Declined,
 //                      UnexpectedError, BadRequest, NetworkError, Unhealthy, ProtocolError),
 //                      arg3 = message
+//   raw  forward    -> arg3 = JSON {hostPort, service, endpoint, body}: calls that raw endpoint
+//                      with parent: req (tchannel-node propagates the tracing field to it) and
+//                      answers with its arg3
 //   raw  inspect    -> ok, arg3 = JSON of what the server saw: service, endpoint, transport
 //                      headers, checksum type, ttl, tracing, arg2/arg3 lengths + sha256,
 //                      and the connection it came on (remoteName, connectionDirection,
@@ -135,6 +138,40 @@ function registerEndpoints(sub, json) {
         }
         res.headers.as = req.headers.as || 'raw';
         res.sendOk(arg2, arg3);
+    });
+
+    // raw forward -> arg3 = JSON {hostPort, service, endpoint, body}: calls that raw endpoint as
+    // a child of this request (parent: req, so tchannel-node's tracer propagates the tracing field:
+    // same trace id and flags, parent id = this request's span id) and answers with its arg3.
+    sub.register('forward', function forward(req, res, arg2, arg3) {
+        res.headers.as = 'raw';
+        var target;
+        try {
+            target = JSON.parse(String(arg3));
+        } catch (err) {
+            res.sendNotOk('bad-target', String(err));
+            return;
+        }
+        // tchannel-node asserts a peer's connection is identified before a request goes out.
+        sub.waitForIdentified({host: target.hostPort}, function identified(idErr) {
+            if (idErr) {
+                res.sendNotOk('forward-failed', String(idErr.message || idErr));
+                return;
+            }
+            sub.request({
+                host: target.hostPort,
+                serviceName: target.service,
+                parent: req,
+                headers: {as: 'raw', cn: sub.serviceName || 'node-server'},
+                timeout: 5000
+            }).send(target.endpoint, '', target.body || '', function forwarded(err, fres, fArg2, fArg3) {
+                if (err) {
+                    res.sendNotOk('forward-failed', String(err.message || err));
+                    return;
+                }
+                res.sendOk(fArg2, fArg3);
+            });
+        });
     });
 
     sub.register('slow', function slow(req, res, arg2, arg3) {

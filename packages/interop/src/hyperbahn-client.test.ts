@@ -11,6 +11,11 @@ import {
   startNodeServiceOnHyperbahn,
 } from "./hyperbahn.js";
 import { KEYVALUE_THRIFT, ensurePeersInstalled, ensureUberTcurlInstalled, runUberTcurl } from "./peers.js";
+import { SpanKind, context, propagation } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { TChannelIdGenerator, instrumentTChannel } from "tchannel-ts/opentelemetry";
 
 // Our Hyperbahn client (tchannel-ts `advertise`, @tchannel/hyperbahn) against a real 2-node
 // Hyperbahn 2.20.1 mesh with a short reap period: our service advertised and called through either
@@ -149,6 +154,34 @@ describe("our client through a real Hyperbahn, knowing only the routers", () => 
     const err = await client.raw({ service: "hb-ts-nobody", endpoint: "echo", retryLimit: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeclinedError);
     expect((err as Error).message).toContain("no peer available");
+  });
+
+  it("carries the trace through the router: our server's span is the child of our client's (raw and json)", async () => {
+    // Hyperbahn relays the tracing field (and the $tracing$ headers) as they are: the router adds no hop.
+    const exporter = new InMemorySpanExporter();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    const instrumentation = instrumentTChannel({
+      metrics: false,
+      tracerProvider: new BasicTracerProvider({ idGenerator: new TChannelIdGenerator(), spanProcessors: [new SimpleSpanProcessor(exporter)] }),
+    });
+    try {
+      const client = routedClient("hb-ts-traced");
+      expect((await client.raw({ service: OURS, endpoint: "echo", body: Buffer.from("t") })).body.toString()).toBe("t");
+      expect((await client.json({ service: OURS, endpoint: "echo-json", body: { t: 1 } })).body).toEqual({ t: 1 });
+      for (let i = 0; i < 200 && exporter.getFinishedSpans().length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+      for (const endpoint of ["echo", "echo-json"]) {
+        const spans = exporter.getFinishedSpans().filter((s) => s.name === `${OURS}/${endpoint}`);
+        const clientSpan = spans.find((s) => s.kind === SpanKind.CLIENT)!;
+        const serverSpan = spans.find((s) => s.kind === SpanKind.SERVER)!;
+        expect(serverSpan.spanContext().traceId).toBe(clientSpan.spanContext().traceId);
+        expect(serverSpan.parentSpanContext?.spanId).toBe(clientSpan.spanContext().spanId);
+      }
+    } finally {
+      instrumentation.disable();
+      context.disable();
+      propagation.disable();
+    }
   });
 });
 
