@@ -30,6 +30,10 @@
 //     service?, callerName?,           per-call overrides
 //     transportHeaders?: {sk: "..."},  extra transport headers (as/cn are set by the client)
 //     retryLimit?: n, retryFlags?: "c" | "n" | "t" | "ct"   (tchannel-node defaults otherwise)
+//     streamed?: true                  raw only: request({streamed: true}); arg2 ends at once, the
+//                                      body is written to req.arg3 in 64 KiB chunks as generated
+//                                      (a {pattern, length} body is never held whole); the
+//                                      response is read with withArg23
 //   }]
 // }
 // `{pattern, length}` repeats `pattern` (a string or "hex:...") up to `length` bytes.
@@ -108,6 +112,38 @@ function toBuffer(v, what) {
         return out;
     }
     throw new Error('bad raw ' + what + ': expected a string, "hex:..." or {pattern, length}');
+}
+
+// Writes a body to a writable arg stream in 64 KiB chunks, yielding to the event loop every
+// 1 MiB so that frames leave while the rest is generated.
+function streamBody(v, out) {
+    var CHUNK = 65536;
+    var total;
+    var pattern;
+    if (v && typeof v === 'object' && !Buffer.isBuffer(v) && typeof v.length === 'number') {
+        total = v.length;
+        pattern = toBuffer(v.pattern === undefined ? 'x' : v.pattern, 'body');
+    } else {
+        var whole = toBuffer(v, 'body');
+        out.end(whole);
+        return;
+    }
+    var written = 0;
+    function more() {
+        var batchEnd = Math.min(total, written + 1024 * 1024);
+        while (written < batchEnd) {
+            var n = Math.min(CHUNK, batchEnd - written);
+            var chunk = Buffer.alloc(n);
+            if (pattern.length > 0) {
+                for (var i = 0; i < n; i++) chunk[i] = pattern[(written + i) % pattern.length];
+            }
+            written += n;
+            out.write(chunk);
+        }
+        if (written < total) setImmediate(more);
+        else out.end();
+    }
+    more();
 }
 
 function describeArg(buf, inlineLimit) {
@@ -308,7 +344,32 @@ function main() {
         }
 
         try {
-            if (scheme === 'raw') {
+            if (scheme === 'raw' && call.streamed) {
+                // A streamed request is made on an identified connection (tchannel-node asserts it).
+                channel.waitForIdentified({host: spec.hostPort}, function identified(err) {
+                    if (err) return failed(err);
+                    var sreq = subFor(serviceName).request(Object.assign(requestOptions(call, serviceName, 'raw'), {streamed: true}));
+                    sreq.on('error', failed);
+                    sreq.on('response', function onStreamedResponse(res) {
+                        res.withArg23(function onArgs(err, resArg2, resArg3) {
+                            if (err) return failed(err);
+                            finish({
+                                index: index, scheme: scheme, endpoint: call.endpoint,
+                                ok: !!res.ok, code: res.code, streamed: !!res.streamed,
+                                headers: describeArg(toBuffer(resArg2), inlineLimit),
+                                body: describeArg(toBuffer(resArg3), inlineLimit),
+                                transportHeaders: res.headers || {},
+                                elapsedMs: elapsed()
+                            });
+                        });
+                    });
+                    sreq.sendArg1(call.endpoint);
+                    sreq.arg2.end(toBuffer(call.headers, 'headers'));
+                    // arg2's end is flushed on a later tick: arg3 must start after it (else
+                    // tchannel-node's own arg stream reports an out-of-order chunk).
+                    setImmediate(function startBody() { streamBody(call.body, sreq.arg3); });
+                });
+            } else if (scheme === 'raw') {
                 var arg2 = toBuffer(call.headers, 'headers');
                 var arg3 = toBuffer(call.body, 'body');
                 subFor(serviceName)

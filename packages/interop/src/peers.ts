@@ -231,6 +231,8 @@ export interface NodeClientCall {
   retryLimit?: number;
   /** The `re` flags string, e.g. "c", "n", "t", "ct". */
   retryFlags?: string;
+  /** raw only: a streamed request (`request({streamed: true})`), the body written in 64 KiB chunks as generated. */
+  streamed?: boolean;
 }
 
 export interface NodeClientSpec {
@@ -276,6 +278,8 @@ export interface NodeClientResult {
   ok: boolean;
   /** raw only: the call res code (0 ok, 1 application error). */
   code?: number;
+  /** raw streamed calls only: whether tchannel-node saw the response as streamed (fragmented). */
+  streamed?: boolean;
   /** raw: RawArgResult; json: the parsed arg2; thrift: the response head; null on error. */
   headers?: any;
   /**
