@@ -52,9 +52,14 @@ export { jsonScheme, type JsonHeaders } from "@tchannel/json";
 export { SyncTChannel } from "./sync-tchannel.js";
 export { SyncWorkerError, type SyncTChannelOptions } from "@tchannel/sync";
 export {
+  DEFAULT_MAX_ELEMENTS,
   OneWayNotSupportedError,
+  ThriftCodecError,
   ThriftException,
+  ThriftLoadError,
   ValueExpectedError,
+  decodeThrift,
+  encodeThrift,
   generateTypes,
   loadThrift,
   loadThriftSource,
@@ -62,13 +67,20 @@ export {
   type LoadOptions,
   type ThriftCallOptions,
   type ThriftClient,
+  type ThriftHandler,
   type ThriftHeaders,
+  type ThriftMethod,
   type ThriftModule,
+  type ThriftRegisterOptions,
   type ThriftRequest,
   type ThriftService,
+  type ThriftStructType,
 } from "@tchannel/thrift";
 
-import { loadThrift, loadThriftSync } from "@tchannel/thrift";
+import { decodeThrift, encodeThrift, loadThrift, loadThriftSync } from "@tchannel/thrift";
 
-/** tchannel-python's `from tchannel import thrift; thrift.load(path, service=...)`. */
-export const thrift = { load: loadThrift, loadSync: loadThriftSync } as const;
+/**
+ * tchannel-python's `from tchannel import thrift; thrift.load(path, service=...)`, and the codec
+ * without a channel: `thrift.encode(kv.Entry, value)`, `thrift.decode(kv.Entry, bytes)`.
+ */
+export const thrift = { load: loadThrift, loadSync: loadThriftSync, encode: encodeThrift, decode: decodeThrift } as const;

@@ -1,4 +1,6 @@
 import { type FieldDef, type StructDef, type ThriftType, TType, typeId } from "./thrift-type.js";
+import { unknownFieldMessage } from "./thrift-classes.js";
+import { copyValue } from "./thrift-values.js";
 
 /** A value that does not fit its Thrift type, or bytes that are not a valid encoding. */
 export class ThriftCodecError extends Error {
@@ -10,6 +12,20 @@ export class ThriftCodecError extends Error {
 
 /** Nesting allowed in decoded input; thriftrw has none and overflows the stack (known-hazards #2). */
 export const MAX_DEPTH = 64;
+
+/**
+ * The decode budget: how many values (struct fields and container elements, known or skipped) one
+ * message may hold. The smallest encoded value is one byte (an empty struct, a bool), so without a
+ * budget a 4 MiB message could become 4 million objects; a real Cadence history page is well under
+ * 100k values. A message over the budget fails as a codec error (BadRequest for a request) before
+ * its containers are allocated.
+ */
+export const DEFAULT_MAX_ELEMENTS = 1_000_000;
+
+export interface DecodeOptions {
+  /** The decode budget (default DEFAULT_MAX_ELEMENTS). */
+  maxElements?: number;
+}
 
 // ---- encoding ---------------------------------------------------------------------------------
 
@@ -78,6 +94,11 @@ export function encodeStruct(def: StructDef, value: unknown, path = def.name): B
 function writeStruct(w: Writer, def: StructDef, value: unknown, path: string): void {
   if (value === null || typeof value !== "object") throw new ThriftCodecError(path, `expected a ${def.name} object, got ${describe(value)}`);
   const obj = value as Record<string, unknown>;
+  // A plain object may misspell a field ({ kee: "k" }); instances of the generated classes were
+  // checked by their constructor.
+  if (Object.getPrototypeOf(obj) === Object.prototype) {
+    for (const key in obj) if (!def.byName.has(key)) throw new ThriftCodecError(path, unknownFieldMessage(def, key));
+  }
   let set = 0;
   for (const field of def.fields) {
     let v = obj[field.name];
@@ -134,8 +155,9 @@ function writeValue(w: Writer, t: ThriftType, v: unknown, path: string): void {
       else throw new ThriftCodecError(path, `expected binary (a Buffer or Uint8Array), got ${describe(v)}`);
       return;
     case "enum": {
-      const n = typeof v === "string" ? t.toValue.get(v) : undefined;
-      if (n === undefined) throw new ThriftCodecError(path, `expected a ${t.name} name (${[...t.toValue.keys()].join(", ")}), got ${describe(v)}`);
+      // A number is a value this IDL may not know (decoded from a newer peer): sent unchanged.
+      const n = typeof v === "string" ? t.toValue.get(v) : typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647 ? v : undefined;
+      if (n === undefined) throw new ThriftCodecError(path, `expected a ${t.name} name (${[...t.toValue.keys()].join(", ")}) or an i32, got ${describe(v)}`);
       w.i32(n);
       return;
     }
@@ -188,7 +210,15 @@ const MIN_SIZE: Record<number, number> = { 2: 1, 3: 1, 4: 8, 6: 2, 8: 4, 10: 8, 
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Buffer) {}
+  constructor(
+    readonly buf: Buffer,
+    /** Values left in the decode budget. */
+    public budget: number,
+  ) {}
+  /** Takes n values from the budget. */
+  spend(n: number, path: string): void {
+    if ((this.budget -= n) < 0) throw new ThriftCodecError(path, "message holds more values than the decode budget allows");
+  }
   need(n: number, path: string): void {
     if (this.buf.length - this.pos < n) throw new ThriftCodecError(path, `truncated: needs ${n} bytes, ${this.buf.length - this.pos} remain`);
   }
@@ -224,8 +254,8 @@ class Reader {
 }
 
 /** Decodes a bare struct; the whole input must be that struct. */
-export function decodeStruct(def: StructDef, bytes: Buffer, path = def.name): Record<string, unknown> {
-  const r = new Reader(bytes);
+export function decodeStruct(def: StructDef, bytes: Buffer, path = def.name, options?: DecodeOptions): Record<string, unknown> {
+  const r = new Reader(bytes, options?.maxElements ?? DEFAULT_MAX_ELEMENTS);
   const value = readStruct(r, def, path, 0);
   if (r.pos !== bytes.length) throw new ThriftCodecError(path, `${bytes.length - r.pos} trailing bytes after the struct`);
   return value as Record<string, unknown>;
@@ -233,28 +263,43 @@ export function decodeStruct(def: StructDef, bytes: Buffer, path = def.name): Re
 
 function readStruct(r: Reader, def: StructDef, path: string, depth: number): object {
   if (depth > MAX_DEPTH) throw new ThriftCodecError(path, `nested deeper than ${MAX_DEPTH}`);
-  const fields: Record<string, unknown> = {};
+  // Decoded straight into an instance of the generated class (no defaults applied yet).
+  const obj: Record<string, unknown> = def.create !== undefined ? def.create() : {};
   let set = 0;
+  let skipped = 0;
   for (;;) {
     const type = r.u8(path);
     if (type === TType.STOP) break;
     const id = r.i16(path);
+    r.spend(1, path);
     const field: FieldDef | undefined = def.byId.get(id);
-    if (field === undefined || typeId(field.type) !== type) {
+    if (field === undefined || !accepts(field.type, type)) {
       // Unknown fields (a newer IDL) and mistyped ones are skipped, as Thrift readers do.
       skip(r, type, `${path}#${id}`, depth + 1);
+      skipped++;
       continue;
     }
-    fields[field.name] = readValue(r, field.type, `${path}.${field.name}`, depth + 1);
+    obj[field.name] = readValue(r, field.type, `${path}.${field.name}`, depth + 1);
     set++;
   }
   for (const field of def.fields) {
-    if (fields[field.name] !== undefined) continue;
+    if (obj[field.name] !== undefined) continue;
     if (field.required) throw new ThriftCodecError(`${path}.${field.name}`, "required field is missing");
-    if (field.defaultValue !== undefined && !def.union) fields[field.name] = field.defaultValue;
+    if (field.defaultValue !== undefined && !def.union) obj[field.name] = field.copyDefault ? copyValue(field.type, field.defaultValue) : field.defaultValue;
   }
-  if (def.union && set !== 1) throw new ThriftCodecError(path, `a union must have exactly one field set, got ${set}`);
-  return def.make ? def.make(fields) : fields;
+  if (def.union && set !== 1) {
+    // Only members this IDL does not know (a newer peer's): an empty union the application can
+    // detect (no member set), rather than a failed call.
+    if (set === 0 && skipped > 0) return obj;
+    throw new ThriftCodecError(path, `a union must have exactly one field set, got ${set}`);
+  }
+  return obj;
+}
+
+/** A field or element of type t may arrive with type id `id`: its own, or for a set the list's
+ * (old thriftrw-node wrote sets so; thriftrw reads them). */
+function accepts(t: ThriftType, id: number): boolean {
+  return typeId(t) === id || (id === TType.LIST && t.kind === "set");
 }
 
 function readValue(r: Reader, t: ThriftType, path: string, depth: number): unknown {
@@ -289,9 +334,8 @@ function readValue(r: Reader, t: ThriftType, path: string, depth: number): unkno
       return r.bytes(path);
     case "enum": {
       const n = r.i32(path);
-      const name = t.toName.get(n);
-      if (name === undefined) throw new ThriftCodecError(path, `${n} is not a value of enum ${t.name}`);
-      return name;
+      // A value this IDL does not know (a newer peer's) stays a number, and re-encodes unchanged.
+      return t.toName.get(n) ?? n;
     }
     case "struct":
       return readStruct(r, t.def, path, depth);
@@ -299,9 +343,9 @@ function readValue(r: Reader, t: ThriftType, path: string, depth: number): unkno
     case "set": {
       if (depth > MAX_DEPTH) throw new ThriftCodecError(path, `nested deeper than ${MAX_DEPTH}`);
       const etype = r.u8(path);
-      const expected = typeId(t.element);
       const n = r.size(path, MIN_SIZE[etype] ?? 1);
-      if (etype !== expected && n > 0) throw new ThriftCodecError(path, `element type ${etype} does not match ${expected}`);
+      if (n > 0 && !accepts(t.element, etype)) throw new ThriftCodecError(path, `element type ${etype} does not match ${typeId(t.element)}`);
+      r.spend(n, path);
       const out = new Array<unknown>(n);
       for (let i = 0; i < n; i++) out[i] = readValue(r, t.element, `${path}[${i}]`, depth + 1);
       return out;
@@ -311,7 +355,8 @@ function readValue(r: Reader, t: ThriftType, path: string, depth: number): unkno
       const ktype = r.u8(path);
       const vtype = r.u8(path);
       const n = r.size(path, (MIN_SIZE[ktype] ?? 1) + (MIN_SIZE[vtype] ?? 1));
-      if (n > 0 && (ktype !== typeId(t.key) || vtype !== typeId(t.value))) throw new ThriftCodecError(path, "map key or value type does not match the IDL");
+      if (n > 0 && (!accepts(t.key, ktype) || !accepts(t.value, vtype))) throw new ThriftCodecError(path, "map key or value type does not match the IDL");
+      r.spend(n, path);
       const out = new Map<unknown, unknown>();
       for (let i = 0; i < n; i++) {
         const k = readValue(r, t.key, `${path}{key}`, depth + 1);
@@ -352,12 +397,14 @@ function skip(r: Reader, type: number, path: string, depth: number): void {
         const t = r.u8(path);
         if (t === TType.STOP) return;
         r.i16(path);
+        r.spend(1, path);
         skip(r, t, path, depth + 1);
       }
     case TType.LIST:
     case TType.SET: {
       const etype = r.u8(path);
       const n = r.size(path, MIN_SIZE[etype] ?? 1);
+      r.spend(n, path);
       for (let i = 0; i < n; i++) skip(r, etype, path, depth + 1);
       return;
     }
@@ -365,6 +412,7 @@ function skip(r: Reader, type: number, path: string, depth: number): void {
       const ktype = r.u8(path);
       const vtype = r.u8(path);
       const n = r.size(path, (MIN_SIZE[ktype] ?? 1) + (MIN_SIZE[vtype] ?? 1));
+      r.spend(n, path);
       for (let i = 0; i < n; i++) {
         skip(r, ktype, path, depth + 1);
         skip(r, vtype, path, depth + 1);

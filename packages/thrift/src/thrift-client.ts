@@ -1,4 +1,5 @@
-import { BadRequestError, type CallOptions, type InboundCall, Response, type Request, type TChannel, type TransportInfo, withoutTracingHeaders } from "@tchannel/channel";
+import { BadRequestError, type CallOptions, type InboundCall, type OutboundReply, Response, type Request, type TChannel, type TransportInfo, withoutTracingHeaders } from "@tchannel/channel";
+import { z } from "zod";
 import { FrameError, decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
@@ -14,14 +15,31 @@ export interface ThriftCallOptions extends Omit<CallOptions, "service"> {
   headers?: ThriftHeaders;
   /** Override the service the request's module was loaded for. */
   service?: string;
+  /** The decode budget of the response (values per message; default DEFAULT_MAX_ELEMENTS). */
+  maxElements?: number;
 }
 
+/** Options of `thrift.register`. */
+export interface ThriftRegisterOptions {
+  /** The TChannel service this handler serves (default: the channel's name), as for raw and json. */
+  service?: string;
+  /** The decode budget of a request (values per message; default DEFAULT_MAX_ELEMENTS): more is BadRequest. */
+  maxElements?: number;
+}
+
+/**
+ * A thrift handler: returns the result, a `Response` (for headers), or a promise of either; a void
+ * method's handler returns nothing. Throwing a declared exception answers with it.
+ */
 export type ThriftHandler<Args = any, Result = unknown> = (
   request: Request<Args, ThriftHeaders>,
-) => Result | Response<Result, ThriftHeaders> | Promise<Result | Response<Result, ThriftHeaders>>;
+) => HandlerResult<Result> | Response<Result, ThriftHeaders> | Promise<HandlerResult<Result> | Response<Result, ThriftHeaders>>;
+
+/** What a handler may return for a method's result: for a void method (null), nothing as well. */
+export type HandlerResult<Result> = [Result] extends [null] ? Result | void | undefined : Result;
 
 /** The args of a request builder of a typed service (see `tchannel-thrift types`). */
-export type ArgsOf<F> = F extends (args: infer A) => ThriftRequest<any> ? A : any;
+export type ArgsOf<F> = F extends (args: infer A) => ThriftRequest<any> ? NonNullable<A> : any;
 /** The result of a request builder of a typed service. */
 export type ResultOf<F> = F extends (...args: any[]) => ThriftRequest<infer R> ? R : unknown;
 
@@ -32,6 +50,7 @@ export interface ThriftClient {
     service: S,
     method: M,
     handler: ThriftHandler<ArgsOf<S[M]>, ResultOf<S[M]>>,
+    options?: ThriftRegisterOptions,
   ): void;
 }
 
@@ -72,37 +91,50 @@ export function thriftClient(channel: TChannel): ThriftClient {
   if (known) return known;
   let lastModule: ModuleInfo | undefined;
   const client = (async (request: ThriftRequest, options: ThriftCallOptions = {}) => callThrift(channel, request, options)) as ThriftClient;
-  client.register = (service: { readonly methods: ReadonlyMap<string, ThriftMethod> }, name: string, handler: ThriftHandler) => {
+  client.register = (service: { readonly methods: ReadonlyMap<string, ThriftMethod> }, name: string, handler: ThriftHandler, options: ThriftRegisterOptions = {}) => {
     const method = service?.methods?.get(name);
     if (!method) throw new TypeError(`${(service as ThriftService)?.name ?? "service"} has no method ${JSON.stringify(name)}`);
     if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`);
+    if (typeof handler !== "function") throw new TypeError(`the handler of ${method.endpoint} must be a function`);
+    const { service: serviceName, maxElements } = parseRegisterOptions(options);
     const info = (service as unknown as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
     if (info) lastModule = info;
-    channel.register(method.endpoint, "thrift", async (call) => {
-      let headers: ThriftHeaders;
-      let body: Record<string, unknown>;
-      try {
-        headers = withoutTracingHeaders({ ...decodeHeaderMap(call.arg2, 2) });
-        body = decodeStruct(method.args, call.arg3, `${method.endpoint} arguments`);
-      } catch (err) {
-        if (err instanceof ThriftCodecError || err instanceof FrameError) throw new BadRequestError(`cannot decode the thrift request: ${err.message}`);
-        throw err;
-      }
-      let result: unknown;
-      try {
-        result = await handler(new ThriftRequestView(body, headers, method.endpoint, call));
-      } catch (err) {
-        const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
-        if (!field) throw err;
-        return { ok: false, arg2: encodeHeaderMap({}), arg3: encodeStruct(method.result, { [field.name]: err }) };
-      }
+    const decodeOptions = { maxElements };
+    const reply = (result: unknown): OutboundReply => {
       const response = result instanceof Response ? result : new Response(result);
       if (method.returnsValue && (response.body === undefined || response.body === null)) {
         throw new ValueExpectedError(`${method.endpoint} must return a value, got ${response.body}`);
       }
       const arg3 = encodeStruct(method.result, method.returnsValue ? { success: response.body } : {}, `${method.endpoint} result`);
       return { ok: true, arg2: encodeHeaderMap((response.headers as ThriftHeaders | undefined) ?? {}), arg3 };
-    });
+    };
+    const failed = (err: unknown): OutboundReply => {
+      const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
+      if (!field) throw err;
+      return { ok: false, arg2: encodeHeaderMap({}), arg3: encodeStruct(method.result, { [field.name]: err }) };
+    };
+    // Not async: a handler that answers synchronously is answered in the same tick, as raw and
+    // json ones are (the core takes a reply or a promise of one).
+    const inbound = (call: InboundCall): OutboundReply | Promise<OutboundReply> => {
+      let headers: ThriftHeaders;
+      let body: Record<string, unknown>;
+      try {
+        headers = withoutTracingHeaders({ ...decodeHeaderMap(call.arg2, 2) });
+        body = decodeStruct(method.args, call.arg3, `${method.endpoint} arguments`, decodeOptions);
+      } catch (err) {
+        if (err instanceof ThriftCodecError || err instanceof FrameError) throw new BadRequestError(`cannot decode the thrift request: ${err.message}`);
+        throw err;
+      }
+      let result: unknown;
+      try {
+        result = handler(new ThriftRequestView(body, headers, method.endpoint, call));
+      } catch (err) {
+        return failed(err);
+      }
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") return Promise.resolve(result).then(reply, failed);
+      return reply(result);
+    };
+    channel.register(method.endpoint, "thrift", inbound, serviceName === undefined ? {} : { service: serviceName });
   };
   clients.set(channel, client);
   registerMeta(channel, client, () => lastModule);
@@ -111,5 +143,16 @@ export function thriftClient(channel: TChannel): ThriftClient {
 
 async function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCallOptions): Promise<Response<any, ThriftHeaders>> {
   const result = await channel.call(thriftCallOptions(request, options));
-  return thriftResponse(request, result, options.service ?? request.service);
+  return thriftResponse(request, result, options.service ?? request.service, options.maxElements === undefined ? undefined : { maxElements: options.maxElements });
+}
+
+const registerOptions = z.strictObject({
+  service: z.string().min(1).optional(),
+  maxElements: z.number().int().positive().optional(),
+});
+
+function parseRegisterOptions(options: ThriftRegisterOptions): ThriftRegisterOptions {
+  const parsed = registerOptions.safeParse(options ?? {});
+  if (!parsed.success) throw new TypeError(`invalid thrift.register options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`);
+  return parsed.data;
 }

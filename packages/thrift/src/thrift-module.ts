@@ -1,10 +1,10 @@
 /// <reference path="./thriftrw.d.ts" />
-import { readFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve } from "node:path";
-import { Thrift, type ThriftFunction, type ThriftStructModel } from "thriftrw";
+import { basename } from "node:path";
+import type { Thrift, ThriftFunction, ThriftStructModel } from "thriftrw";
 import { type FieldDef, type StructDef, TypeCompiler } from "./thrift-type.js";
-import { ThriftException } from "./thrift-errors.js";
+import { defineStructClass } from "./thrift-classes.js";
+import { type IdlFiles, compileIdl, fieldLocation, idlFromSource, readIdl, readIdlSync } from "./idl-loader.js";
+import { ThriftLoadError } from "./thrift-errors.js";
 
 /** One method of a Thrift service, ready to call or serve. */
 export interface ThriftMethod {
@@ -39,8 +39,8 @@ export interface ThriftService {
 }
 
 export interface LoadOptions {
-  /** The TChannel service name requests built from this module go to. */
-  service: string;
+  /** The TChannel service name requests built from this module go to (default: the file's name without `.thrift`). */
+  service?: string;
   /** Send requests straight to this peer instead of choosing one. */
   hostPort?: string;
 }
@@ -71,51 +71,38 @@ export interface ModuleInfo {
 
 /**
  * Loads a Thrift IDL at run time (no code generation): `path` is absolute or relative to the
- * current directory; includes resolve relative to the including file.
+ * current directory; includes (`include "x.thrift"`, `include alias "x.thrift"`) resolve relative
+ * to the including file. Errors are ThriftLoadErrors naming the file, line and column.
  */
-export async function loadThrift<M = ThriftModule>(path: string, options: LoadOptions): Promise<M> {
-  const entry = resolve(path);
-  const idls: Record<string, string> = {};
-  const root = dirname(entry);
-  // Read every included file asynchronously first, then let thriftrw parse from memory.
-  const pending = [entry];
-  while (pending.length > 0) {
-    const file = pending.pop()!;
-    const key = relative(root, file);
-    if (idls[key] !== undefined) continue;
-    const source = await readFile(file, "utf8");
-    idls[key] = source;
-    for (const m of source.matchAll(/^\s*include\s+["']([^"']+)["']/gm)) pending.push(resolve(dirname(file), m[1]!));
-  }
-  const entryPoint = relative(root, entry);
-  return build(new Thrift({ idls, entryPoint, strict: false, allowOptionalArguments: true }), options, idls, entryPoint) as M;
+export async function loadThrift<M = ThriftModule>(path: string, options: LoadOptions = {}): Promise<M> {
+  const files = await readIdl(path);
+  return build(files, options, serviceName(path, options)) as M;
 }
 
 /** The synchronous form of `loadThrift`, for start-up code. */
-export function loadThriftSync<M = ThriftModule>(path: string, options: LoadOptions): M {
-  const entry = isAbsolute(path) ? path : resolve(path);
-  readFileSync(entry); // a clear ENOENT before thriftrw's own error
-  const thrift = new Thrift({ entryPoint: entry, allowFilesystemAccess: true, strict: false, allowOptionalArguments: true });
-  const sources = thrift.getSources();
-  return build(thrift, options, sources.idls, sources.entryPoint) as M;
+export function loadThriftSync<M = ThriftModule>(path: string, options: LoadOptions = {}): M {
+  const files = readIdlSync(path);
+  return build(files, options, serviceName(path, options)) as M;
 }
 
 /** Loads an IDL given as a string (no includes). */
-export function loadThriftSource<M = ThriftModule>(source: string, options: LoadOptions): M {
-  return build(new Thrift({ source, strict: false, allowOptionalArguments: true }), options, { "service.thrift": source }, "service.thrift") as M;
+export function loadThriftSource<M = ThriftModule>(source: string, options: LoadOptions = {}): M {
+  return build(idlFromSource(source), options, options.service ?? "service") as M;
 }
 
-function build(thrift: Thrift, options: LoadOptions, idls: Record<string, string>, entryPoint: string): ThriftModule {
-  const classes = new Map<string, new (fields?: Record<string, unknown>) => object>();
-  const compiler = new TypeCompiler((def) => {
-    const Cls = classFor(def);
-    classes.set(def.name, Cls);
-    def.cls = Cls;
-    return (fields) => new Cls(fields);
-  });
+function serviceName(path: string, options: LoadOptions): string {
+  if (options === null || typeof options !== "object") throw new TypeError(`load options must be an object, got ${options === null ? "null" : typeof options}`);
+  if (options.service !== undefined && (typeof options.service !== "string" || options.service === "")) throw new TypeError("the service option must be a non-empty string");
+  return options.service ?? basename(path).replace(/\.thrift$/, "");
+}
+
+function build(files: IdlFiles, options: LoadOptions, tchannelService: string): ThriftModule {
+  const thrift = compileIdl(files);
+  const { idls, entryPoint } = thrift.getSources();
+  const compiler = new TypeCompiler(defineStructClass);
   const module: Record<string, unknown> = {};
   const info: ModuleInfo = {
-    service: options.service,
+    service: tchannelService,
     hostPort: options.hostPort,
     idls,
     entryPoint,
@@ -131,17 +118,19 @@ function build(thrift: Thrift, options: LoadOptions, idls: Record<string, string
       if ((model as { fields?: unknown }).fields === undefined) continue;
       const def = compiler.struct(model as ThriftStructModel);
       info.structs.set(prefix + name, def);
-      target[name] = classes.get(def.name);
+      target[name] = def.cls;
     }
-    for (const name of Object.keys(source.enums ?? {})) {
+    // By `enums`, not `source[name]`: thriftrw only aliases names that start upper-case.
+    const enums = (source.enums ?? {}) as Record<string, Record<string, string>>;
+    for (const [name, members] of Object.entries(enums)) {
       if (name.startsWith("ThriftMessageEnvelope")) continue;
-      target[name] = source[name];
-      info.enums.set(prefix + name, Object.keys(source[name] as object));
+      target[name] = Object.freeze({ ...members });
+      info.enums.set(prefix + name, Object.keys(members));
     }
     // thriftrw's consts also hold every enum member, qualified and bare, and its own envelope
     // enum's; keep what the IDL declared with `const`.
     const enumMembers = new Set<string>();
-    for (const name of Object.keys(source.enums ?? {})) for (const member of Object.keys(source[name] as object)) enumMembers.add(member);
+    for (const members of Object.values(enums)) for (const member of Object.keys(members)) enumMembers.add(member);
     for (const [name, value] of Object.entries(source.consts ?? {})) {
       if (name.includes(".") || enumMembers.has(name)) continue;
       if (value !== null && typeof value === "object" && value.constructor?.name === "ThriftConst") continue;
@@ -170,41 +159,23 @@ function build(thrift: Thrift, options: LoadOptions, idls: Record<string, string
         exceptions: result.fields.filter((f) => f.id !== 0),
       };
       methods.set(name, method);
-      service[name] = (args: Record<string, unknown> = {}): ThriftRequest => ({ method, args, service: options.service, hostPort: options.hostPort });
+      const argsDef = method.args;
+      service[name] = (args: Record<string, unknown> = {}): ThriftRequest => {
+        if (args === null || typeof args !== "object") throw new TypeError(`${method.endpoint}: expected an object of arguments, got ${args === null ? "null" : typeof args}`);
+        // A misspelled argument ({ kee }) is an error here, where it was written.
+        for (const key in args) if (!argsDef.byName.has(key)) throw new TypeError(`${method.endpoint} has no argument ${JSON.stringify(key)} (arguments: ${argsDef.fields.map((f) => f.name).join(", ") || "none"})`);
+        return { method, args, service: tchannelService, hostPort: options.hostPort };
+      };
     }
     info.services.set(serviceName, methods);
     module[serviceName] = Object.freeze(service);
   }
+  // IDL defaults, converted once to their fields' types; one that does not fit is a load error.
+  compiler.finish((model, field, err) => {
+    const file = (model as { thrift?: { filename?: string } }).thrift?.filename ?? files.entry;
+    const at = fieldLocation(files, file, model.name, field.id);
+    throw new ThriftLoadError(err.message, at.file, at.line, at.column, { cause: err });
+  });
   Object.defineProperty(module, MODULE_INFO, { value: info });
   return module;
-}
-
-function classFor(def: StructDef): new (fields?: Record<string, unknown>) => object {
-  const name = def.name;
-  const defaults = def.fields.filter((f) => f.defaultValue !== undefined && !def.union);
-  const init = (self: object, fields: Record<string, unknown> | undefined) => {
-    for (const f of defaults) (self as Record<string, unknown>)[f.name] = f.defaultValue;
-    if (fields) Object.assign(self, fields);
-  };
-  const Cls = def.exception
-    ? class extends ThriftException {
-        constructor(fields?: Record<string, unknown>) {
-          super(name, {});
-          init(this, fields);
-          if (typeof fields?.message !== "string") this.message = `${name}${fields ? ` ${describeFields(fields)}` : ""}`;
-        }
-      }
-    : class {
-        constructor(fields?: Record<string, unknown>) {
-          init(this, fields);
-        }
-      };
-  Object.defineProperty(Cls, "name", { value: name });
-  return Cls;
-}
-
-function describeFields(fields: Record<string, unknown>): string {
-  return Object.entries(fields)
-    .map(([k, v]) => `${k}=${typeof v === "string" ? JSON.stringify(v) : typeof v === "bigint" ? `${v}n` : String(v)}`)
-    .join(" ");
 }

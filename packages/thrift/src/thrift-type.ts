@@ -1,5 +1,6 @@
 /// <reference path="./thriftrw.d.ts" />
 import type { ThriftEnumModel, ThriftModel, ThriftStructModel } from "thriftrw";
+import { convertConst, isMutable } from "./thrift-values.js";
 
 /**
  * Our compiled view of a thriftrw type: what the binary codec walks. thriftrw parses and resolves
@@ -18,16 +19,29 @@ export interface FieldDef {
   name: string;
   type: ThriftType;
   required: boolean;
-  /** The IDL default, converted to our representation; undefined when none. */
+  /**
+   * The IDL default, converted once at load to the value the field holds at run time (a bool
+   * default `= 0` is `false`, `binary = ""` an empty Buffer, a map a Map, a struct an instance);
+   * undefined when none. Never handed out when mutable: see `copyDefault`.
+   */
   defaultValue: unknown;
+  /** The default is a container, struct or binary: every instance gets its own copy. */
+  copyDefault: boolean;
+  /** thriftrw's form of the default, until `TypeCompiler.finish` converts it. @internal */
+  rawDefault?: unknown;
 }
 
 export interface StructDef {
   name: string;
   fields: FieldDef[];
   byId: Map<number, FieldDef>;
+  byName: Map<string, FieldDef>;
+  /** The fields with an IDL default (none for unions). */
+  defaults: FieldDef[];
   union: boolean;
   exception: boolean;
+  /** A new, empty instance of the generated class, which the decoder fills in. */
+  create: (() => Record<string, unknown>) | undefined;
   /** Builds the value of a decoded struct: an instance of the class generated for it. */
   make: ((fields: Record<string, unknown>) => object) | undefined;
   /** That class, for `instanceof` checks (declared exceptions thrown by handlers). */
@@ -78,25 +92,73 @@ interface Models {
  */
 export class TypeCompiler {
   readonly #structs = new Map<ThriftModel, StructDef>();
-  readonly #makers: (def: StructDef) => StructDef["make"];
+  readonly #models = new Map<StructDef, ThriftStructModel>();
+  readonly #pending = new Set<StructDef>();
+  readonly #makers: (def: StructDef) => void;
 
-  constructor(makers: (def: StructDef) => StructDef["make"] = () => undefined) {
+  /** `makers` sets a struct's `create`/`make`/`cls` (the generated class), once its fields are known. */
+  constructor(makers: (def: StructDef) => void = () => undefined) {
     this.#makers = makers;
   }
 
   struct(model: ThriftStructModel): StructDef {
     const known = this.#structs.get(model);
     if (known) return known;
-    const def: StructDef = { name: model.name, fields: [], byId: new Map(), union: model.isUnion === true, exception: model.isException, make: undefined };
+    const def: StructDef = {
+      name: model.name,
+      fields: [],
+      byId: new Map(),
+      byName: new Map(),
+      defaults: [],
+      union: model.isUnion === true,
+      exception: model.isException,
+      create: undefined,
+      make: undefined,
+    };
     this.#structs.set(model, def);
+    this.#models.set(def, model);
     for (const f of model.fields) {
       const type = this.type(f.valueType);
-      const field: FieldDef = { id: f.id, name: f.name, type, required: f.required, defaultValue: convertDefault(type, f.defaultValue) };
+      const field: FieldDef = { id: f.id, name: f.name, type, required: f.required, defaultValue: undefined, copyDefault: false };
+      if (f.defaultValue !== null && f.defaultValue !== undefined) {
+        field.rawDefault = f.defaultValue;
+        this.#pending.add(def);
+      }
       def.fields.push(field);
       def.byId.set(f.id, field);
+      def.byName.set(f.name, field);
     }
-    def.make = this.#makers(def);
+    this.#makers(def);
     return def;
+  }
+
+  /**
+   * Converts every IDL default compiled so far to its field's run-time type, once (a struct
+   * default is built with its own defaults, so those go first). A default that does not fit its
+   * type is reported by `onError` with the struct's model and the field.
+   */
+  finish(onError: (model: ThriftStructModel, field: FieldDef, err: Error) => never = (_m, _f, err) => {
+    throw err;
+  }): void {
+    const done = new Set<StructDef>();
+    const visit = (def: StructDef) => {
+      if (done.has(def)) return;
+      done.add(def);
+      for (const field of def.fields) {
+        if (field.rawDefault === undefined) continue;
+        for (const dep of structsIn(field.type)) if (this.#pending.has(dep)) visit(dep);
+        try {
+          field.defaultValue = convertConst(field.type, field.rawDefault, `default of ${def.name}.${field.name}`);
+        } catch (err) {
+          onError(this.#models.get(def)!, field, err as Error);
+        }
+        field.copyDefault = isMutable(field.type);
+        delete field.rawDefault;
+        if (!def.union) def.defaults.push(field);
+      }
+    };
+    for (const def of this.#pending) visit(def);
+    this.#pending.clear();
   }
 
   type(model: ThriftModel): ThriftType {
@@ -136,12 +198,16 @@ export class TypeCompiler {
   }
 }
 
-/** thriftrw keeps defaults in its own representation (i64 as a Buffer or number). */
-function convertDefault(type: ThriftType, value: unknown): unknown {
-  if (value === null || value === undefined) return undefined;
-  if (type.kind === "i64") {
-    if (typeof value === "number") return BigInt(value);
-    if (Buffer.isBuffer(value) && value.length === 8) return value.readBigInt64BE(0);
+function structsIn(t: ThriftType): StructDef[] {
+  switch (t.kind) {
+    case "struct":
+      return [t.def];
+    case "list":
+    case "set":
+      return structsIn(t.element);
+    case "map":
+      return [...structsIn(t.key), ...structsIn(t.value)];
+    default:
+      return [];
   }
-  return value;
 }

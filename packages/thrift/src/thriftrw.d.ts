@@ -39,7 +39,9 @@ declare module "thriftrw" {
     allowFilesystemAccess?: boolean;
     strict?: boolean;
     allowOptionalArguments?: boolean;
+    allowIncludeAlias?: boolean;
     defaultAsUndefined?: boolean;
+    asts?: Record<string, unknown>;
   }
   export class Thrift {
     constructor(options: ThriftOptions);
@@ -55,4 +57,32 @@ declare module "thriftrw" {
     getSources(): { entryPoint: string; idls: Record<string, string> };
     [name: string]: unknown;
   }
+}
+
+// thriftrw's pegjs parser of IDL text (what `new Thrift` parses with).
+declare module "thriftrw/thrift-idl.js" {
+  export interface IdlIdentifier {
+    readonly name: string;
+    readonly line: number;
+    readonly column: number;
+  }
+  export interface IdlField {
+    readonly id: { readonly value: number; readonly line: number; readonly column: number };
+    readonly name: string;
+  }
+  export interface IdlDefinition {
+    readonly type: string;
+    readonly id?: IdlIdentifier | string;
+    readonly line?: number;
+    readonly column?: number;
+    readonly namespace?: IdlIdentifier | null;
+    readonly fields?: IdlField[];
+    readonly functions?: { readonly id: IdlIdentifier; readonly fields?: IdlField[]; readonly throws?: IdlField[] }[];
+  }
+  export interface IdlProgram {
+    readonly headers: IdlDefinition[];
+    readonly definitions: IdlDefinition[];
+  }
+  const parser: { parse(source: string): IdlProgram };
+  export default parser;
 }

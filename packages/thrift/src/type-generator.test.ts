@@ -48,7 +48,106 @@ export async function use(): Promise<bigint> {
 }
 `;
 
+/** Type-checks `files` (written to a temporary folder) with strict and no skipLibCheck; throws tsc's output. */
+function typeCheck(name: string, files: Record<string, string>): void {
+  const dir = join(pkg, "test", `.typegen-${name}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
+  writeFileSync(
+    join(dir, "tsconfig.json"),
+    JSON.stringify({
+      extends: "../../../../tsconfig.base.json",
+      compilerOptions: { noEmit: true, strict: true, skipLibCheck: false, customConditions: ["@tchannel/source"], types: ["node"] },
+      files: Object.keys(files).filter((f) => !f.endsWith(".d.ts")),
+    }),
+  );
+  try {
+    execFileSync(tsc, ["-p", join(dir, "tsconfig.json")], { encoding: "utf8" });
+  } catch (err) {
+    throw new Error(`tsc failed:\n${(err as { stdout: string }).stdout}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// A Cadence-sized IDL set of our own (test/fixtures/cadence-like): includes of includes, aliased
+// includes, typedefs, unions, enums (one lower-case), exceptions whose IDL has `message` of type
+// string (required and optional), of type i32, and `name` and `cause` fields.
+const CADENCE_USAGE = `
+import { TChannel } from "@tchannel/channel";
+import { loadThrift, thriftClient } from "@tchannel/thrift";
+import type { AdminModule, s_EventType, s_HistoryEvent } from "./admin.js";
+
+export async function main(): Promise<void> {
+  const admin = await loadThrift<AdminModule>("admin.thrift");
+  const thrift = thriftClient(new TChannel({ name: "cadence-frontend" }));
+  thrift.register(admin.AdminService, "StartWorkflowExecution", (req) => {
+    const domain: string | undefined = req.body.startRequest?.domain;
+    if (domain === undefined) throw new admin.s.BadRequestError({ message: "domain is required" });
+    if (domain === "busy") throw new admin.s.LimitExceededError({ message: 42, name: "rps" });
+    throw new admin.s.WorkflowExecutionAlreadyStartedError({ startRequestId: "r" });
+  });
+  thrift.register(admin.AdminService, "SignalWorkflowExecution", (req) => {
+    void req.body.signalName;
+  });
+  thrift.register(admin.AdminService, "Now", () => 5n);
+  thrift.register(admin.AdminService, "DescribeHistory", async (req) => {
+    const id: string | undefined = req.body.execution.workflowId;
+    const event: s_HistoryEvent = new admin.s.HistoryEvent({ eventId: 1n, eventType: "ActivityTaskScheduled", day: "MONDAY" });
+    return new admin.s.History({ events: [event, { decision: { scheduleActivity: { activityId: id } } }] });
+  });
+  try {
+    const res = await thrift(admin.AdminService.GetWorkflowExecutionHistory({ getRequest: { domain: "d" } }));
+    for (const e of res.body.history?.events ?? []) {
+      const t: s_EventType | number | undefined = e.eventType;
+      if (typeof t === "number") console.log("an event type this client does not know:", t);
+      const d = e.decision;
+      if (d !== undefined && d.scheduleActivity === undefined && d.completeWorkflow === undefined) console.log("a decision this client does not know");
+    }
+  } catch (err) {
+    if (err instanceof admin.s.EntityNotExistsError) {
+      const message: string = err.message;
+      void message;
+    }
+    if (err instanceof admin.s.WorkflowExecutionAlreadyStartedError) {
+      const message: string | undefined = err.message;
+      void message;
+      const stack: string | undefined = err.stack;
+      void stack;
+    }
+    if (err instanceof admin.s.LimitExceededError) {
+      const code: number | undefined = err.message;
+      const name: string | undefined = err.name;
+      void code, name;
+    }
+    if (err instanceof admin.s.InternalServiceError) {
+      const cause: string[] | undefined = err.cause;
+      void cause;
+    }
+  }
+  // @ts-expect-error an i32 message is not a string
+  new admin.s.LimitExceededError({ message: "x" });
+  // @ts-expect-error the required message is missing
+  new admin.s.BadRequestError({});
+}
+`;
+
 describe("tchannel-thrift types: static types for a run-time loaded IDL", () => {
+  it("emits declarations for a Cadence-sized IDL set that type-check with strict and no skipLibCheck", () => {
+    const module = loadThriftSync(join(pkg, "test", "fixtures", "cadence-like", "admin.thrift"));
+    const text = generateTypes(module, "AdminModule");
+    expect(text).toContain('export interface s_WorkflowExecutionAlreadyStartedError extends Omit<ThriftException, "message"> {');
+    expect(text).toContain('export interface s_LimitExceededError extends Omit<ThriftException, "message" | "name"> {');
+    expect(text).toContain("eventType?: s_EventType | number;");
+    typeCheck("cadence", { "admin.d.ts": text, "usage.ts": CADENCE_USAGE });
+  }, 120_000);
+
+  it("imports from the package named by importFrom", () => {
+    const module = loadThriftSync(join(pkg, "test", "fixtures", "keyvalue.thrift"));
+    expect(generateTypes(module, "KeyvalueModule", { importFrom: "tchannel-ts" })).toContain('from "tchannel-ts";');
+  });
+
   it("emits declarations that type-check correct use and reject wrong use", () => {
     const module = loadThriftSync(join(pkg, "test", "fixtures", "kitchen.thrift"), { service: "store" });
     const text = generateTypes(module, "KitchenModule");
