@@ -160,6 +160,11 @@ function build(files: IdlFiles, options: LoadOptions, tchannelService: string): 
       };
       methods.set(name, method);
       const argsDef = method.args;
+      // Requiredness as written: thriftrw (allowOptionalArguments) marks unmarked arguments optional.
+      for (const fd of fn.def?.fields ?? []) {
+        const field = argsDef.byId.get(fd.id.value);
+        if (field) field.optional = fd.optional && !field.required;
+      }
       service[name] = (args: Record<string, unknown> = {}): ThriftRequest => {
         if (args === null || typeof args !== "object") throw new TypeError(`${method.endpoint}: expected an object of arguments, got ${args === null ? "null" : typeof args}`);
         // A misspelled argument ({ kee }) is an error here, where it was written.

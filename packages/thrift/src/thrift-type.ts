@@ -20,6 +20,11 @@ export interface FieldDef {
   type: ThriftType;
   required: boolean;
   /**
+   * Declared `optional` in the IDL. A field neither `required` nor `optional` ("default
+   * requiredness") is written by every conforming writer, and typed present in generated types.
+   */
+  optional: boolean;
+  /**
    * The IDL default, converted once at load to the value the field holds at run time (a bool
    * default `= 0` is `false`, `binary = ""` an empty Buffer, a map a Map, a struct an instance);
    * undefined when none. Never handed out when mutable: see `copyDefault`.
@@ -119,7 +124,7 @@ export class TypeCompiler {
     this.#models.set(def, model);
     for (const f of model.fields) {
       const type = this.type(f.valueType);
-      const field: FieldDef = { id: f.id, name: f.name, type, required: f.required, defaultValue: undefined, copyDefault: false };
+      const field: FieldDef = { id: f.id, name: f.name, type, required: f.required, optional: f.optional && !f.required, defaultValue: undefined, copyDefault: false };
       if (f.defaultValue !== null && f.defaultValue !== undefined) {
         field.rawDefault = f.defaultValue;
         this.#pending.add(def);

@@ -31,6 +31,8 @@ declare module "thriftrw" {
     readonly oneway: boolean;
     readonly args: ThriftStructModel;
     readonly result: ThriftStructModel;
+    /** The function's AST (thriftrw marks every unmarked argument optional on the model). */
+    readonly def?: { readonly fields?: readonly { readonly id: { readonly value: number }; readonly optional: boolean }[] };
   }
   export interface ThriftOptions {
     source?: string;
