@@ -85,6 +85,4 @@ declare module "thriftrw/thrift-idl.js" {
     readonly headers: IdlDefinition[];
     readonly definitions: IdlDefinition[];
   }
-  const parser: { parse(source: string): IdlProgram };
-  export default parser;
 }
