@@ -287,4 +287,33 @@ describe("vcr with SyncTChannel", () => {
     }
     expect(sync._workerStarts).toBe(0);
   });
+
+  it("started sync calls (start.* + all) replay from a cassette too, answered at once on the calling thread", async () => {
+    const fixtures = join(__dirname, "..", "..", "vcr", "test", "fixtures", "tchannel-python");
+    const path = cassettePath();
+    mkdirSync(join(dir, "cassettes"), { recursive: true });
+    copyFileSync(join(fixtures, "py-sync.yaml"), path);
+    const gone = "127.0.0.1:38639";
+    const kv = loadThriftSource(readFileSync(join(fixtures, "keyvalue.thrift"), "utf8"), { service: "keyvalue-server", hostPort: gone });
+    const sync = syncClient();
+    const replaying = insertCassette(path, { recordMode: "none" });
+    try {
+      const calls = [
+        sync.start.thrift(kv.KeyValue.setValue({ key: "sync", value: "value" })),
+        sync.start.thrift(kv.KeyValue.getValue({ key: "sync" })),
+        sync.start.raw({ service: "keyvalue-server", endpoint: "echo", body: Buffer.from("sync-raw"), headers: Buffer.from("h"), hostPort: gone }),
+        sync.start.json({ service: "keyvalue-server", endpoint: "json-echo", body: { sync: true }, headers: { k: "v" }, hostPort: gone }),
+      ] as const;
+      expect(calls.every((c) => c.done)).toBe(true);
+      const [set, got, raw, json] = sync.all(calls);
+      expect([set.body, got.body, raw.body.toString(), json.body]).toEqual([null, "value", "sync-raw", { sync: true }]);
+      const missing = sync.start.thrift(kv.KeyValue.getValue({ key: "missing-key" }));
+      expect(thrown(() => sync.all([missing]))).toBeInstanceOf(kv.NotFoundError);
+      const unknown = sync.start.raw({ service: "keyvalue-server", endpoint: "never-recorded", hostPort: gone });
+      expect(thrown(() => unknown.result())).toBeInstanceOf(CannotRecordInteractionsError);
+    } finally {
+      replaying.eject();
+    }
+    expect(sync._workerStarts).toBe(0);
+  });
 });

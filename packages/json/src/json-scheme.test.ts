@@ -69,6 +69,9 @@ describe("json scheme (spec §15.2)", () => {
     const json = client();
     await expect(json({ service: "jsonsvc", endpoint: "add", body: () => 1, hostPort })).rejects.toBeInstanceOf(BadRequestError);
     await expect(json({ service: "jsonsvc", endpoint: "add", headers: { n: 1 as unknown as string }, hostPort })).rejects.toBeInstanceOf(BadRequestError);
+    for (const headers of [[], null, "k=v"]) {
+      await expect(json({ service: "jsonsvc", endpoint: "add", headers: headers as never, hostPort })).rejects.toThrow("cannot encode the json request: json headers must be an object of strings");
+    }
   });
 
   it("reads empty args as no value, and rejects non-object headers", () => {

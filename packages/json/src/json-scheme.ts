@@ -14,6 +14,8 @@ export const jsonScheme: ArgScheme<unknown, JsonHeaders> = {
   name: "json",
   encodeHeaders(headers) {
     if (headers === undefined) return Buffer.from("{}");
+    // What decodeHeaders (ours and every peer's) refuses is refused here, before it is sent.
+    if (typeof headers !== "object" || headers === null || Array.isArray(headers)) throw new TypeError(`json headers must be an object of strings, got ${Array.isArray(headers) ? "an array" : headers === null ? "null" : typeof headers}`);
     for (const key in headers) {
       if (typeof headers[key] !== "string") throw new TypeError(`json header ${JSON.stringify(key)} must be a string`);
     }

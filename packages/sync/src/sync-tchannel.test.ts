@@ -230,6 +230,97 @@ describe("SyncTChannel calls", () => {
   });
 });
 
+describe("started calls: start N, block once for all", () => {
+  it("runs 10 calls of 50 ms concurrently in the worker: all() returns well under 10 x 50 ms, results in order", () => {
+    const sync = syncClient();
+    sync.raw({ service: SERVICE, endpoint: "echo", hostPort }); // the worker is up
+    for (let round = 0; round < 3; round++) {
+      const started = performance.now();
+      const calls = Array.from({ length: 10 }, (_, i) => sync.start.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from(`50${" ".repeat(i)}`), hostPort }));
+      expect(performance.now() - started).toBeLessThan(50); // starting does not wait
+      const results = sync.all(calls);
+      const elapsed = performance.now() - started;
+      expect(results.map((r) => r.body.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `50${" ".repeat(i)}`));
+      // Sequential calls would take >= 500 ms; a generous bound, the machine may be loaded.
+      expect(elapsed).toBeGreaterThanOrEqual(45);
+      expect(elapsed).toBeLessThan(300);
+    }
+    expect(sync._workerStarts).toBe(1);
+  });
+
+  it("every scheme starts, and each handle's result() blocks for its own call and gives the same answer twice", async () => {
+    const sync = syncClient();
+    const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE });
+    const set = sync.start.thrift(kv.KeyValue.setValue({ key: "started", value: "v" }), { hostPort });
+    expect(set.result().body).toBeNull();
+    const raw = sync.start.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("r"), headers: Buffer.from("h"), hostPort });
+    const json = sync.start.json({ service: SERVICE, endpoint: "add", body: { a: 1, b: 2 }, hostPort });
+    const got = sync.start.thrift(kv.KeyValue.getValue({ key: "started" }), { hostPort });
+    const missing = sync.start.thrift(kv.KeyValue.getValue({ key: "nope" }), { hostPort });
+    const low = sync.start.call({ service: SERVICE, scheme: "raw", arg1: "echo", arg2: Buffer.from("a2"), arg3: Buffer.from("a3"), hostPort });
+    const slow = sync.start.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("300"), hostPort });
+    expect(json.result().body).toEqual({ sum: 3 });
+    expect(json.result().body).toEqual({ sum: 3 });
+    expect(raw.done).toBe(true); // its answer came meanwhile and was kept
+    expect(slow.done).toBe(false);
+    expect([raw.result().body.toString(), raw.result().headers.toString()]).toEqual(["r", "h"]);
+    expect(got.result().body).toBe("v");
+    expect(thrown(() => missing.result())).toBeInstanceOf(kv.NotFoundError);
+    expect(thrown(() => missing.result())).toBeInstanceOf(kv.NotFoundError);
+    expect(low.result().arg3.toString()).toBe("a3");
+    expect(slow.result().body.toString()).toBe("300");
+  });
+
+  it("all() waits for every call, then throws the first failure in list order; each handle keeps its own outcome", () => {
+    const sync = syncClient();
+    const slow = sync.start.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("200"), hostPort });
+    const unknown = sync.start.raw({ service: SERVICE, endpoint: "nope", hostPort });
+    const timedOut = sync.start.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("2000"), hostPort, timeout: 100 });
+    const ok = sync.start.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("fine"), hostPort });
+    const err = thrown(() => sync.all([slow, unknown, timedOut, ok]));
+    expect(err).toBeInstanceOf(BadRequestError);
+    expect(slow.done && unknown.done && timedOut.done && ok.done).toBe(true);
+    expect(slow.result().body.toString()).toBe("200");
+    expect(thrown(() => timedOut.result())).toBeInstanceOf(TimeoutError);
+    expect(ok.result().body.toString()).toBe("fine");
+    expect(sync.all([])).toEqual([]);
+    // A failure to start (a closed client) is the handle's, thrown by result().
+    const closed = syncClient();
+    closed.close();
+    expect(thrown(() => closed.start.raw({ service: SERVICE, endpoint: "echo", hostPort }).result())).toBeInstanceOf(ChannelClosedError);
+  });
+
+  it("a hung worker fails the overdue call with TimeoutError and the others in flight with SyncWorkerError, then is replaced", () => {
+    const sync = syncClient();
+    sync.raw({ service: SERVICE, endpoint: "echo", hostPort });
+    sync._hangWorker(10_000);
+    const calls = [0, 1, 2].map(() => sync.start.raw({ service: SERVICE, endpoint: "echo", hostPort, timeout: 200 }));
+    const outcomes = calls.map((c) => thrown(() => c.result()));
+    expect(outcomes[0]).toBeInstanceOf(TimeoutError);
+    expect(outcomes[0].message).toMatch(/the sync worker did not answer/);
+    for (const e of outcomes.slice(1)) {
+      expect(e).toBeInstanceOf(SyncWorkerError);
+      expect(e.message).toMatch(/replaced while this call was in flight/);
+    }
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("again"), hostPort }).body.toString()).toBe("again");
+    expect(sync._workerStarts).toBe(2);
+  });
+
+  it("inside a sync call interceptor (a cassette), a started call is answered or made at once, in call order", () => {
+    const seen: string[] = [];
+    setSyncCallInterceptor((options, _channel, next) => {
+      seen.push(String(options.arg1));
+      return options.arg1 === "canned" ? { ok: true, code: 0, arg2: Buffer.alloc(0), arg3: Buffer.from("from the interceptor"), headers: { as: "raw" }, hostPort: "x:1" } : next(options);
+    });
+    const sync = syncClient();
+    const canned = sync.start.raw({ service: SERVICE, endpoint: "canned", hostPort });
+    const real = sync.start.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("real"), hostPort });
+    expect([canned.done, real.done]).toEqual([true, true]);
+    expect(sync.all([canned, real]).map((r) => r.body.toString())).toEqual(["from the interceptor", "real"]);
+    expect(seen).toEqual(["canned", "echo"]);
+  });
+});
+
 describe("setSyncCallInterceptor", () => {
 
   it("sees every raw and json call of every sync client, with the client, before the worker", () => {
@@ -272,7 +363,6 @@ describe("SyncTChannel errors", () => {
     const client = asyncClient();
     const cases: Array<[string, () => unknown, () => Promise<unknown>]> = [
       ["unknown endpoint", () => sync.raw({ service: SERVICE, endpoint: "nope", hostPort }), () => client.raw({ service: SERVICE, endpoint: "nope", hostPort })],
-      ["not JSON", () => sync.json({ service: SERVICE, endpoint: "add", body: 1n, hostPort }), () => jsonClient(client)({ service: SERVICE, endpoint: "add", body: 1n, hostPort })],
       ["no peer", () => sync.raw({ service: SERVICE, endpoint: "echo" }), () => client.raw({ service: SERVICE, endpoint: "echo" })],
     ];
     for (const [, callSync, callAsync] of cases) {
@@ -282,11 +372,65 @@ describe("SyncTChannel errors", () => {
       expect(sameMessage(err.message)).toBe(sameMessage(expected.message));
     }
     expect(thrown(cases[0]![1])).toBeInstanceOf(BadRequestError);
-    expect(thrown(cases[1]![1])).toBeInstanceOf(BadRequestError);
-    expect(thrown(cases[2]![1])).toBeInstanceOf(NoAvailablePeerError);
+    expect(thrown(cases[1]![1])).toBeInstanceOf(NoAvailablePeerError);
     const unknown = thrown(cases[0]![1]);
     expect(unknown).toBeInstanceOf(TChannelError);
     expect(unknown).toMatchObject({ code: "TCHANNEL_BAD_REQUEST", service: SERVICE, endpoint: "nope", hostPort });
+  });
+
+  it("a request the scheme cannot encode is the caller's TypeError (never BadRequestError, which the peer sends), before any worker", async () => {
+    const sync = syncClient();
+    const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE });
+    const cases: Array<[() => unknown, RegExp]> = [
+      [() => sync.json({ service: SERVICE, endpoint: "add", body: 1n, hostPort }), /cannot encode the json request: .*BigInt/],
+      [() => sync.json({ service: SERVICE, endpoint: "add", body: {}, headers: { n: 1 as unknown as string }, hostPort }), /json header "n" must be a string/],
+      [() => sync.json({ service: SERVICE, endpoint: "add", body: {}, headers: [] as never, hostPort }), /cannot encode the json request/],
+      [() => sync.thrift(kv.KeyValue.getValue({ key: 7 as unknown as string }), { hostPort }), /cannot encode the thrift request/],
+      [() => sync.thrift(kv.KeyValue.getValue({ key: "k" }), { headers: { h: 1 as unknown as string }, hostPort }), /cannot encode the thrift request/],
+      [() => sync.start.json({ service: SERVICE, endpoint: "add", body: 1n, hostPort }), /cannot encode the json request/],
+    ];
+    for (const [call, message] of cases) {
+      const err = thrown(call);
+      expect(`${err.constructor.name}: ${err.message}`).toMatch(/^TypeError: /);
+      expect(err).toBeInstanceOf(TypeError);
+      expect(err).not.toBeInstanceOf(TChannelError);
+      expect(err.message).toMatch(message);
+    }
+    expect(sync._workerStarts).toBe(0);
+  });
+
+  it("validates per-call options as the constructor validates its own: an argument error at once, the worker kept", () => {
+    const sync = syncClient();
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("up"), hostPort }).body.toString()).toBe("up");
+    const cases: Array<[Record<string, unknown>, ErrorConstructor, RegExp]> = [
+      [{ timeout: "100" }, TypeError, /invalid call options: timeout: .*\(got "100"\)/],
+      [{ timeout: Number.NaN }, RangeError, /timeout: .*\(got NaN\)/],
+      [{ timeout: Infinity }, RangeError, /timeout/],
+      [{ timeout: -5 }, RangeError, /timeout: .*\(got -5\)/],
+      [{ timeout: 1.5 }, RangeError, /timeout/],
+      [{ retryLimit: -1 }, RangeError, /retryLimit/],
+      [{ retryOn: "always" }, RangeError, /retryOn/],
+      [{ hostPort: "nowhere" }, RangeError, /hostPort: expected host:port \(got "nowhere"\)/],
+      [{ hostPort: 4040 }, TypeError, /hostPort/],
+      [{ service: "" }, RangeError, /service/],
+      [{ transportHeaders: { k: 1 } }, TypeError, /transportHeaders.k/],
+      [{ checksumType: 9 }, RangeError, /checksumType/],
+    ];
+    for (const [bad, Cls, message] of cases) {
+      for (const call of [() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, ...bad } as never), () => sync.start.raw({ service: SERVICE, endpoint: "echo", hostPort, ...bad } as never)]) {
+        const started = performance.now();
+        const err = thrown(call);
+        expect(performance.now() - started).toBeLessThan(100); // at once, not after a timeout
+        expect(err.constructor).toBe(Cls);
+        expect(err.message).toMatch(message);
+        expect(err.name).not.toBe("ZodError");
+      }
+    }
+    expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("still up"), hostPort }).body.toString()).toBe("still up");
+    expect(sync._workerStarts).toBe(1);
+    expect(() => new SyncTChannel({ name: "x", startupTimeout: "1" as never })).toThrow(TypeError);
+    expect(() => new SyncTChannel({ name: "x", timeout: Number.NaN })).toThrow(RangeError);
+    expect(() => new SyncTChannel({ name: 7 as never })).toThrow(/invalid SyncTChannel options: name/);
   });
 
   it("times out a slow endpoint with TimeoutError", () => {
@@ -485,7 +629,8 @@ describe("SyncTChannel worker extensions", () => {
     expect(timeout.message).toBe("the extension gave up");
     expect(timeout.service).toBe("svc");
     expect(thrown(() => sync.invoke("nope"))).toBeInstanceOf(TypeError);
-    expect(thrown(() => sync.invoke("echo", () => 1))).toBeInstanceOf(BadRequestError);
+    expect(thrown(() => sync.invoke("echo", () => 1))).toBeInstanceOf(TypeError); // cannot be cloned: nothing was sent
+    expect(thrown(() => sync.invoke("echo", 1, { timeout: "5" as never }))).toBeInstanceOf(TypeError);
     expect(sync.invoke("echo", "still fine")).toBe("still fine");
   });
 

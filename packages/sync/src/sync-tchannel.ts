@@ -32,8 +32,11 @@ import {
   thriftCallOptions,
   thriftResponse,
 } from "@tchannel/thrift";
+import { z } from "zod";
 import { listensInThisProcess } from "./deadlock.js";
 import { DEAD, SEQ, STATE, type WireCallOptions, type WireError, type WorkerInit, type WorkerReply, type WorkerRequest, compactBytes, toBuffer } from "./protocol.js";
+import { InvokeOptionsSchema, SyncCallOptionsSchema, SyncOnlyOptionsSchema, argumentError } from "./argument-validation.js";
+import { type Outcome, SyncPendingCall } from "./pending-call.js";
 import { extensionUrl } from "./worker-extension.js";
 import { workerUrl } from "./worker-path.js";
 
@@ -95,11 +98,36 @@ interface WorkerHandle {
   ended: string | undefined;
 }
 
+/** A request posted to the worker (or the worker's start) and not answered yet. */
+interface InFlight {
+  id: number;
+  handle: WorkerHandle;
+  /** When the caller stops waiting and declares the worker hung (performance.now() time). */
+  deadline: number;
+  waitMs: number;
+  call: CallDescription;
+  outcome: Outcome<unknown> | undefined;
+}
+
+/** `sync.start.raw(...)` and the rest: each starts the call and returns at once with its handle. */
+export interface SyncCallStarter {
+  call(options: RawCallOptions): SyncPendingCall<CallResult>;
+  raw(options: SchemeCallOptions<Buffer, Buffer>): SyncPendingCall<Response<Buffer, Buffer>>;
+  json(options: SchemeCallOptions<unknown, JsonHeaders>): SyncPendingCall<Response<unknown, JsonHeaders>>;
+  thrift<Result>(request: ThriftRequest<Result>, options?: ThriftCallOptions): SyncPendingCall<Response<Result, ThriftHeaders>>;
+  scheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): SyncPendingCall<Response<Body, Headers>>;
+}
+
+/** The results of `all(calls)`, in the calls' order. */
+export type SyncResults<T extends readonly SyncPendingCall<unknown>[]> = { -readonly [K in keyof T]: T[K] extends SyncPendingCall<infer R> ? R : never };
+
 /**
  * A synchronous TChannel client (tchannel-python's `tchannel.sync.TChannel`): `raw`, `json`,
  * `thrift` and `call` block the calling thread and return the `Response` (or throw the same
- * errors as the async client). The I/O runs in a worker thread that owns an async `TChannel`,
- * started by the first call; it never holds the process open. Client only: nothing is served.
+ * errors as the async client). `start.raw(...)` and the rest start a call and return at once
+ * with a handle (`result()` blocks for it), and `all([...])` blocks once for several: the worker
+ * runs them concurrently. The I/O runs in a worker thread that owns an async `TChannel`, started
+ * by the first call; it never holds the process open. Client only: nothing is served.
  *
  * Never call a server that runs on the calling thread: that thread is blocked until the call
  * ends, so the server cannot answer, and the call times out (see the README).
@@ -110,12 +138,19 @@ export class SyncTChannel {
   readonly raw: SyncSchemeClient<Buffer, Buffer>;
   /** `sync.json({ service, endpoint, body, headers, ... })`. */
   readonly json: SyncSchemeClient<unknown, JsonHeaders>;
+  /**
+   * Starts calls without blocking: `const a = sync.start.raw({...}); const b = sync.start.json({...});`
+   * then `sync.all([a, b])` or `a.result()`. Options are checked at once (an argument error is
+   * thrown here); every other failure is the handle's, thrown by `result()`.
+   */
+  readonly start: SyncCallStarter;
   readonly #options: TChannelOptions;
   readonly #timeout: number;
   readonly #startupTimeout: number;
   readonly #extensions: string[];
   /** Invocations to run again in each new worker (`invoke(..., { replay: true })`). */
   readonly #replays: { name: string; args: unknown; timeout: number | undefined }[] = [];
+  readonly #inFlight = new Map<number, InFlight>();
   #routers: string[] = [];
   #worker: WorkerHandle | undefined;
   #nextId = 1;
@@ -123,17 +158,34 @@ export class SyncTChannel {
   #closed = false;
 
   constructor(options: SyncTChannelOptions) {
-    const { startupTimeout, workerExtensions, ...channelOptions } = options;
+    const { startupTimeout, workerExtensions, ...channelOptions } = options ?? ({} as SyncTChannelOptions);
+    const own = SyncOnlyOptionsSchema.safeParse({ startupTimeout, workerExtensions });
+    if (!own.success) throw argumentError("SyncTChannel options", own.error, { startupTimeout, workerExtensions });
     this.#extensions = (workerExtensions ?? []).map(extensionUrl);
-    // Validates the options exactly as the async client does (and throws the same errors);
-    // a channel that never calls opens nothing.
-    new TChannel(channelOptions);
+    // Validates the options exactly as the async client does (a channel that never calls opens
+    // nothing), as an argument error rather than its raw ZodError.
+    try {
+      new TChannel(channelOptions);
+    } catch (err) {
+      if (err instanceof z.ZodError) throw argumentError("SyncTChannel options", err, channelOptions);
+      throw err;
+    }
     this.name = channelOptions.name;
     this.#options = channelOptions;
     this.#timeout = channelOptions.timeout ?? DEFAULT_TIMEOUT_MS;
     this.#startupTimeout = startupTimeout ?? 10_000;
     this.raw = this.scheme(rawScheme);
     this.json = this.scheme(jsonScheme);
+    this.start = {
+      call: (o) => this.#startCall(o),
+      raw: (o) => this.#startScheme(rawScheme, o),
+      json: (o) => this.#startScheme(jsonScheme, o),
+      thrift: (request, o = {}) => {
+        const started = this.#startCall(encodeThrift(request, o));
+        return mapPending(started, (result) => thriftResponse(request, result, o.service ?? request.service));
+      },
+      scheme: (scheme, o) => this.#startScheme(scheme, o),
+    };
   }
 
   /** Binds an arg scheme: a blocking client for it (`raw` and `json` are two). */
@@ -150,9 +202,29 @@ export class SyncTChannel {
    * first, on the calling thread.
    */
   call(options: RawCallOptions): CallResult {
+    checkCallOptions(options);
     const interceptor = syncCallInterceptor();
-    if (interceptor !== undefined) return interceptor(options, this, (o) => this.#call(o));
-    return this.#call(options);
+    if (interceptor !== undefined) return interceptor(options, this, (o) => this.#blockingCall(o));
+    return this.#blockingCall(options);
+  }
+
+  /**
+   * Blocks once until every started call has ended, then returns their results in order, or
+   * throws the error of the first that failed (in the list's order; each handle's `result()`
+   * still gives its own). The calls ran concurrently in the worker: 10 calls of 50 ms take about
+   * 50 ms, not 500. Handles of other SyncTChannels may be in the list.
+   */
+  all<const T extends readonly SyncPendingCall<unknown>[]>(calls: T): SyncResults<T> {
+    const outcomes = calls.map((c): Outcome<unknown> => {
+      try {
+        return { ok: true, value: c.result() };
+      } catch (error) {
+        return { ok: false, error };
+      }
+    });
+    const failed = outcomes.find((o) => !o.ok);
+    if (failed && !failed.ok) throw failed.error;
+    return outcomes.map((o) => (o as { value: unknown }).value) as SyncResults<T>;
   }
 
   /** The peers calls without a `hostPort` choose from (the `knownPeers` option). */
@@ -167,24 +239,8 @@ export class SyncTChannel {
    * the low-level `call`.
    */
   thrift<Result>(request: ThriftRequest<Result>, options: ThriftCallOptions = {}): Response<Result, ThriftHeaders> {
-    const result = this.call(thriftCallOptions(request, options));
+    const result = this.call(encodeThrift(request, options));
     return thriftResponse(request, result, options.service ?? request.service);
-  }
-
-  #call(options: RawCallOptions): CallResult {
-    const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
-    const describe: CallDescription = { service: options.service, endpoint, hostPort: options.hostPort };
-    const transfer: ArrayBuffer[] = [];
-    const wire: WireCallOptions = {
-      ...this.#callOptions(options),
-      service: options.service,
-      scheme: options.scheme,
-      arg1: typeof options.arg1 === "string" ? options.arg1 : compactBytes(options.arg1, transfer, false),
-    };
-    if (options.arg2 !== undefined) wire.arg2 = compactBytes(options.arg2, transfer, false);
-    if (options.arg3 !== undefined) wire.arg3 = compactBytes(options.arg3, transfer, false);
-    const r = this.#request<CallResult>({ op: "call", options: wire }, transfer, this.#waitFor(options.timeout), describe);
-    return { ...r, arg2: toBuffer(r.arg2), arg3: toBuffer(r.arg3) };
   }
 
   /**
@@ -194,6 +250,7 @@ export class SyncTChannel {
    */
   setRouters(hostPorts: readonly string[]): void {
     if (this.#closed) throw new ChannelClosedError("setRouters on a closed channel", {});
+    if (!Array.isArray(hostPorts)) throw new TypeError(`expected an array of host:port, got ${typeof hostPorts}`);
     for (const hostPort of hostPorts) {
       if (typeof hostPort !== "string" || !/^.+:\d+$/.test(hostPort)) throw new TypeError(`expected host:port, got ${JSON.stringify(hostPort)}`);
     }
@@ -209,8 +266,10 @@ export class SyncTChannel {
    * TChannel and standard error classes.
    */
   invoke<T = unknown>(name: string, args?: unknown, options: InvokeOptions = {}): T {
-    const describe: CallDescription = {};
-    const value = this.#request<T>({ op: "invoke", name, args }, [], this.#waitFor(options.timeout), describe);
+    if (typeof name !== "string") throw new TypeError(`invoke: expected an operation name, got ${typeof name}`);
+    const checked = InvokeOptionsSchema.safeParse(options);
+    if (!checked.success) throw argumentError("invoke options", checked.error, options);
+    const value = this.#request<T>({ op: "invoke", name, args }, [], this.#waitFor(options.timeout), {});
     if (options.replay) this.#replays.push({ name, args, timeout: options.timeout });
     return value;
   }
@@ -246,8 +305,61 @@ export class SyncTChannel {
   }
 
   #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Response<Body, Headers> {
-    // The same two halves as the async TChannel's scheme client, so the same errors.
-    return schemeResponse(scheme, options, this.call(schemeCallOptions(scheme, options)));
+    // The same two halves as the async TChannel's scheme client, so the same errors (but a
+    // request the scheme cannot encode is the caller's argument error).
+    return schemeResponse(scheme, options, this.call(encodeScheme(scheme, options)));
+  }
+
+  #startScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): SyncPendingCall<Response<Body, Headers>> {
+    const started = this.#startCall(encodeScheme(scheme, options));
+    return mapPending(started, (result) => schemeResponse(scheme, options, result));
+  }
+
+  /**
+   * Starts a low-level call. Inside a cassette (a sync call interceptor) the call is answered or
+   * recorded on this thread now, in call order, so its handle has ended already.
+   */
+  #startCall(options: RawCallOptions): SyncPendingCall<CallResult> {
+    checkCallOptions(options);
+    const interceptor = syncCallInterceptor();
+    if (interceptor !== undefined) return SyncPendingCall.settled(settle(() => interceptor(options, this, (o) => this.#blockingCall(o))));
+    let flight: InFlight;
+    try {
+      flight = this.#postCall(options);
+    } catch (error) {
+      return SyncPendingCall.settled({ ok: false, error });
+    }
+    return new SyncPendingCall(
+      () => settle(() => this.#callResult(flight)),
+      () => {
+        if (flight.outcome === undefined) this.#drain(flight.handle);
+        return flight.outcome !== undefined;
+      },
+    );
+  }
+
+  #blockingCall(options: RawCallOptions): CallResult {
+    return this.#callResult(this.#postCall(options));
+  }
+
+  #postCall(options: RawCallOptions): InFlight {
+    const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
+    const describe: CallDescription = { service: options.service, endpoint, hostPort: options.hostPort };
+    const transfer: ArrayBuffer[] = [];
+    const wire: WireCallOptions = {
+      ...this.#callOptions(options),
+      service: options.service,
+      scheme: options.scheme,
+      arg1: typeof options.arg1 === "string" ? options.arg1 : compactBytes(options.arg1, transfer, false),
+    };
+    if (options.arg2 !== undefined) wire.arg2 = compactBytes(options.arg2, transfer, false);
+    if (options.arg3 !== undefined) wire.arg3 = compactBytes(options.arg3, transfer, false);
+    return this.#post({ op: "call", options: wire }, transfer, this.#waitFor(options.timeout), describe);
+  }
+
+  #callResult(flight: InFlight): CallResult {
+    const r = this.#finish<CallResult>(flight);
+    return { ...r, arg2: toBuffer(r.arg2), arg3: toBuffer(r.arg3) };
   }
 
   /** The per-call options that cross to the worker (everything but the args and the signal). */
@@ -273,47 +385,81 @@ export class SyncTChannel {
   }
 
   /** Posts a request and blocks until its reply; throws the reply's error re-created here. */
-  #request<T>(
-    message: DistributiveOmit<WorkerRequest, "id">,
-    transfer: ArrayBuffer[],
-    waitMs: number,
-    call: CallDescription,
-    handle = this.#ensureWorker(call),
-  ): T {
+  #request<T>(message: DistributiveOmit<WorkerRequest, "id">, transfer: ArrayBuffer[], waitMs: number, call: CallDescription, handle?: WorkerHandle): T {
+    return this.#finish<T>(this.#post(message, transfer, waitMs, call, handle));
+  }
+
+  /** Posts a request to the worker (started if need be) without waiting for its reply. */
+  #post(message: DistributiveOmit<WorkerRequest, "id">, transfer: ArrayBuffer[], waitMs: number, call: CallDescription, handle = this.#ensureWorker(call)): InFlight {
     const id = this.#nextId++;
-    const seen = Atomics.load(handle.shared, SEQ);
     try {
       handle.port.postMessage({ ...message, id }, transfer);
     } catch (err) {
-      throw new BadRequestError(`cannot pass the request to the sync worker: ${(err as Error).message}`, call, { cause: err });
+      // Args that cannot be structured-cloned: the caller's mistake, nothing was sent.
+      throw new TypeError(`cannot pass the request to the sync worker: ${(err as Error).message}`, { cause: err });
     }
-    const reply = this.#wait(handle, id, waitMs, seen, call);
-    if (reply === undefined) {
-      this.#dispose(handle);
-      throw withDeadlockHint(new TimeoutError(`request timed out after ${waitMs}ms: the sync worker did not answer (a new one starts on the next call)`, call));
-    }
-    if (reply.ok) return reply.value as T;
-    throw withDeadlockHint(reviveError(reply.error));
+    return this.#track(id, handle, waitMs, call);
   }
 
-  /** Sleeps until the reply `id` arrives (undefined after `waitMs`); a dying worker throws SyncWorkerError. */
-  #wait(handle: WorkerHandle, id: number, waitMs: number, seen: number, call: CallDescription): Extract<WorkerReply, { ok: boolean }> | undefined {
-    const deadline = performance.now() + waitMs;
+  #track(id: number, handle: WorkerHandle, waitMs: number, call: CallDescription): InFlight {
+    const flight: InFlight = { id, handle, deadline: performance.now() + waitMs, waitMs, call, outcome: undefined };
+    this.#inFlight.set(id, flight);
+    return flight;
+  }
+
+  /** Blocks until the request has its reply; returns its value or throws its error. */
+  #finish<T>(flight: InFlight): T {
+    this.#awaitReplies([flight]);
+    const outcome = flight.outcome!;
+    if (outcome.ok) return outcome.value as T;
+    throw outcome.error;
+  }
+
+  /**
+   * Sleeps until every one of `flights` has its reply. Replies to other requests in flight that
+   * arrive meanwhile are kept for them. A request whose deadline passes means a hung worker: it
+   * is replaced, and every request on it fails.
+   */
+  #awaitReplies(flights: readonly InFlight[]): void {
     for (;;) {
-      const received = receiveMessageOnPort(handle.port);
-      if (received !== undefined) {
-        const reply = received.message as WorkerReply;
-        if ("crashed" in reply) {
-          this.#dispose(handle);
-          throw new SyncWorkerError(`the sync worker died during the call: ${reply.crashed.name}: ${reply.crashed.message} (a new one starts on the next call)`, call);
-        }
-        if (reply.id === id) return reply;
-        continue; // the late answer to a call that timed out here
+      const open = flights.filter((f) => f.outcome === undefined);
+      if (open.length === 0) return;
+      const handle = open[0]!.handle;
+      const seen = Atomics.load(handle.shared, SEQ);
+      this.#drain(handle);
+      if (open[0]!.outcome !== undefined) continue;
+      const now = performance.now();
+      const overdue = open.find((f) => f.outcome === undefined && f.handle === handle && f.deadline <= now);
+      if (overdue !== undefined) {
+        this.#dispose(handle, (f) =>
+          f === overdue
+            ? withDeadlockHint(new TimeoutError(`request timed out after ${f.waitMs}ms: the sync worker did not answer (a new one starts on the next call)`, f.call))
+            : new SyncWorkerError("the sync worker was replaced while this call was in flight: it did not answer another call in time (this call may have run; a new worker starts on the next call)", f.call),
+        );
+        continue;
       }
-      const left = deadline - performance.now();
-      if (left <= 0) return undefined;
-      Atomics.wait(handle.shared, SEQ, seen, left);
-      seen = Atomics.load(handle.shared, SEQ);
+      const next = Math.min(...open.filter((f) => f.handle === handle).map((f) => f.deadline));
+      Atomics.wait(handle.shared, SEQ, seen, Math.max(0, next - now));
+    }
+  }
+
+  /** Takes every reply waiting on the worker's port to its request; a dying worker fails them all. */
+  #drain(handle: WorkerHandle): void {
+    for (let received = receiveMessageOnPort(handle.port); received !== undefined; received = receiveMessageOnPort(handle.port)) {
+      const reply = received.message as WorkerReply;
+      if ("crashed" in reply) {
+        handle.ended = `${reply.crashed.name}: ${reply.crashed.message}`;
+        // With nothing in flight (it died after its last answer), the next call reports it (#ensureWorker).
+        if ([...this.#inFlight.values()].some((f) => f.handle === handle)) {
+          this.#dispose(handle, (f) => new SyncWorkerError(`the sync worker died during the call: ${handle.ended} (a new one starts on the next call)`, f.call));
+        }
+        return;
+      }
+      const flight = this.#inFlight.get(reply.id);
+      // Else the late answer to a request given up on (its worker was replaced): dropped.
+      if (flight === undefined || flight.handle !== handle) continue;
+      this.#inFlight.delete(reply.id);
+      flight.outcome = reply.ok ? { ok: true, value: reply.value } : { ok: false, error: withDeadlockHint(reviveError(reply.error)) };
     }
   }
 
@@ -344,16 +490,14 @@ export class SyncTChannel {
     worker.on("exit", (code) => (handle.ended ??= `it exited with code ${code}`));
     this.#worker = handle;
     this.#starts++;
-    let ready: Extract<WorkerReply, { ok: boolean }> | undefined;
-    try {
-      ready = this.#wait(handle, 0, this.#startupTimeout, 0, call);
-    } catch (err) {
-      throw new SyncWorkerError(`the sync worker failed to start: ${(err as Error).message}`, call, { cause: err });
-    }
-    if (ready === undefined || !ready.ok) {
+    // The worker's "ready" is reply 0.
+    const ready = this.#track(0, handle, this.#startupTimeout, call);
+    this.#awaitReplies([ready]);
+    if (!ready.outcome!.ok) {
       this.#dispose(handle);
-      const why = ready === undefined ? `it did not start within ${this.#startupTimeout}ms` : `${ready.error.name}: ${ready.error.message}`;
-      throw new SyncWorkerError(`the sync worker failed to start: ${why}`, call);
+      const error = ready.outcome!.error;
+      const why = error instanceof TimeoutError ? `it did not start within ${this.#startupTimeout}ms` : (handle.ended ?? (error as Error).message);
+      throw new SyncWorkerError(`the sync worker failed to start: ${why}`, call, { cause: error });
     }
     for (const replay of this.#replays) {
       try {
@@ -366,11 +510,97 @@ export class SyncTChannel {
     return handle;
   }
 
-  #dispose(handle: WorkerHandle): void {
+  /** Ends the worker; its requests still in flight fail (with `errorFor`'s error, or SyncWorkerError). */
+  #dispose(handle: WorkerHandle, errorFor?: (flight: InFlight) => Error): void {
     if (this.#worker === handle) this.#worker = undefined;
     handle.port.close();
     handle.worker.terminate().catch(() => undefined);
+    for (const [id, flight] of this.#inFlight) {
+      if (flight.handle !== handle) continue;
+      this.#inFlight.delete(id);
+      flight.outcome = { ok: false, error: errorFor?.(flight) ?? new SyncWorkerError("the sync worker was stopped while this call was in flight (it may have run)", flight.call) };
+    }
   }
+}
+
+/** Runs `fn`, keeping what it returns or throws. */
+function settle<T>(fn: () => T): Outcome<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** A handle for what `fn` makes of the call's result (decoding it with its scheme). */
+function mapPending<T, U>(pending: SyncPendingCall<T>, fn: (value: T) => U): SyncPendingCall<U> {
+  return new SyncPendingCall(
+    () => settle(() => fn(pending.result())),
+    () => pending.done,
+  );
+}
+
+/** Cheap checks of the common case; zod says what is wrong otherwise (never a hot-path parse). */
+function checkCallOptions(options: RawCallOptions): void {
+  if (typeof options !== "object" || options === null) throw new TypeError(`invalid call options: expected an object, got ${options === null ? "null" : typeof options}`);
+  const o = options as unknown as Record<string, unknown>;
+  const fine =
+    typeof o.service === "string" &&
+    o.service !== "" &&
+    typeof o.scheme === "string" &&
+    (typeof o.arg1 === "string" || o.arg1 instanceof Uint8Array) &&
+    (o.arg2 === undefined || o.arg2 instanceof Uint8Array) &&
+    (o.arg3 === undefined || o.arg3 instanceof Uint8Array) &&
+    (o.timeout === undefined || (Number.isInteger(o.timeout) && (o.timeout as number) > 0)) &&
+    (o.retryLimit === undefined || (Number.isInteger(o.retryLimit) && (o.retryLimit as number) >= 0)) &&
+    (o.hostPort === undefined || (typeof o.hostPort === "string" && /^.+:\d+$/.test(o.hostPort))) &&
+    (o.retryOn === undefined || o.retryOn === "c" || o.retryOn === "t" || o.retryOn === "ct" || o.retryOn === "tc" || o.retryOn === "n") &&
+    (o.shardKey === undefined || typeof o.shardKey === "string") &&
+    (o.routingDelegate === undefined || typeof o.routingDelegate === "string") &&
+    (o.callerName === undefined || (typeof o.callerName === "string" && o.callerName !== "")) &&
+    (o.checksumType === undefined || o.checksumType === 0 || o.checksumType === 1 || o.checksumType === 2 || o.checksumType === 3) &&
+    (o.transportHeaders === undefined || stringRecord(o.transportHeaders));
+  if (fine) return;
+  const checked = SyncCallOptionsSchema.safeParse(options);
+  if (!checked.success) throw argumentError("call options", checked.error, options);
+}
+
+function stringRecord(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== "string") return false;
+  return true;
+}
+
+/**
+ * The scheme's half of a call, on the calling thread: headers and body that the scheme cannot
+ * encode (a json header that is not a string, a body JSON cannot hold) are the caller's argument
+ * error, a TypeError, not BadRequestError (which says the remote peer refused the call).
+ */
+function encodeScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): RawCallOptions {
+  try {
+    return schemeCallOptions(scheme, options);
+  } catch (err) {
+    throw asArgumentError(err);
+  }
+}
+
+function encodeThrift<Result>(request: ThriftRequest<Result>, options: ThriftCallOptions): RawCallOptions {
+  try {
+    return thriftCallOptions(request, options);
+  } catch (err) {
+    throw asArgumentError(err);
+  }
+}
+
+/**
+ * The encoders report what they cannot encode as BadRequestError; here it is the caller's
+ * TypeError. Named subclasses (OneWayNotSupportedError) stay what they are, as in the async client.
+ */
+function asArgumentError(err: unknown): unknown {
+  if (!(err instanceof BadRequestError) || err.constructor !== BadRequestError) return err;
+  const cause = err.cause instanceof Error ? err.cause : err;
+  const out = cause instanceof RangeError ? new RangeError(err.message, { cause }) : new TypeError(err.message, { cause });
+  return out;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -38,6 +38,34 @@ describe("tchannel-ts SyncTChannel.advertise", () => {
     expect(sync._workerStarts).toBe(0); // nothing reached the worker
   });
 
+  it("bad advertise arguments are argument errors (TypeError/RangeError) naming the field, never a ZodError or BadRequestError", () => {
+    const sync = client();
+    const thrown = (fn: () => unknown): Error => {
+      try {
+        fn();
+      } catch (err) {
+        return err as Error;
+      }
+      throw new Error("expected a throw");
+    };
+    const cases: Array<[unknown, ErrorConstructor, RegExp]> = [
+      [{ routers: "127.0.0.1:1" }, TypeError, /invalid advertise options: routers: .*got "127.0.0.1:1"/],
+      [{ routers: ["no-port"] }, RangeError, /routers.0: expected host:port \(got "no-port"\)/],
+      [{ routers: ["127.0.0.1:1"], timeout: "100" }, TypeError, /timeout: .*got "100"/],
+      [{ routers: ["127.0.0.1:1"], timeout: Number.NaN }, RangeError, /timeout: .*got NaN/],
+      [{ routers: ["127.0.0.1:1"], interval: -1 }, RangeError, /interval/],
+      [{ routers: ["127.0.0.1:1"], colour: "red" }, RangeError, /colour/],
+      [{}, RangeError, /exactly one of routers and routerFile/],
+    ];
+    for (const [options, Cls, message] of cases) {
+      const err = thrown(() => sync.advertise(options as never));
+      expect(err.constructor).toBe(Cls);
+      expect(err.message).toMatch(message);
+      expect(err.name).not.toBe("ZodError");
+    }
+    expect(sync._workerStarts).toBe(0);
+  });
+
   it("reads a relative router file from the caller's working directory, and times out when no router answers", async () => {
     const router = await deadPort();
     const dir = mkdtempSync(join(tmpdir(), "sync-advertise-"));
