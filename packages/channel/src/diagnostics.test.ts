@@ -230,6 +230,35 @@ describe("diagnostics channels", () => {
     expect(recorder.names("server:call")).toHaveLength(5);
   });
 
+  it("a streamed call: the same events on both sides; the server's end after its streamed answer is written", async () => {
+    const { client, hostPort } = await pair((s) => s.registerStreamed("stream", "raw", async (call) => ({ ok: true, arg2: await call.arg2.bytes(), arg3: call.arg3 })));
+    recorder = record();
+    const res = await client.callStreamed({ service: "server", scheme: "raw", arg1: "stream", arg2: Buffer.from("h"), arg3: Buffer.from("body"), hostPort });
+    expect(Buffer.from(await res.arg3.bytes()).toString()).toBe("body");
+    for (let i = 0; i < 100 && !recorder.names("server:call").includes("server:call:asyncEnd"); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(recorder.names("client:call")).toEqual(["client:call:start", "client:call:end", "client:call:asyncStart", "client:call:asyncEnd"]);
+    expect(recorder.names("client:attempt")).toEqual(["client:attempt:start", "client:attempt:end", "client:attempt:asyncStart", "client:attempt:asyncEnd"]);
+    expect(recorder.names("server:call")).toEqual(["server:call:start", "server:call:end", "server:call:asyncStart", "server:call:asyncEnd"]);
+    const served = recorder.events.find((e) => e.name === "server:call:start")!.message as ServerCallMessage;
+    const attempt = recorder.events.find((e) => e.name === "client:attempt:start")!.message as ClientAttemptMessage;
+    expect(served).toMatchObject({ endpoint: "stream", ok: true, code: 0 });
+    expect(Buffer.from(served.tracing)).toEqual(Buffer.from(attempt.tracing));
+    expect(attempt.call).toMatchObject({ endpoint: "stream", attempts: 1, ok: true });
+  });
+
+  it("a streamed handler that throws: error on the server's events", async () => {
+    const { client, hostPort } = await pair((s) =>
+      s.registerStreamed("boom", "raw", () => {
+        throw new BusyError("busy streaming");
+      }),
+    );
+    recorder = record();
+    await expect(client.callStreamed({ service: "server", scheme: "raw", arg1: "boom", hostPort })).rejects.toBeInstanceOf(BusyError);
+    expect(recorder.names("server:call")).toEqual(["server:call:start", "server:call:error", "server:call:asyncStart", "server:call:asyncEnd", "server:call:end"]);
+    expect((recorder.events.find((e) => e.name === "server:call:error")!.message as ServerCallMessage).code).toBe(0x03);
+    expect(recorder.names("client:call")).toContain("client:call:error");
+  });
+
   it("connections: open after the handshake on both sides and close with the same message, bytes counted", async () => {
     recorder = record();
     const { client, hostPort } = await pair((s) => s.raw.register("echo", (req) => req.body));

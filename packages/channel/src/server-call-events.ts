@@ -34,6 +34,12 @@ export function serverCallAnswered(message: ServerCallMessage, failure: unknown)
   serverCallChannel.asyncEnd.publish(message);
 }
 
+/** A streamed call ended early (timeout, cancel, closed connection) before or after its answer started. */
+export function serverCallEnded(message: ServerCallMessage, error: TChannelError): void {
+  if (message.ok === undefined && message.error === undefined) serverCallAbandoned(message, error);
+  else serverCallAnswered(message, error);
+}
+
 /** The call ended before the handler answered: timeout, cancel, or its connection closed. */
 export function serverCallAbandoned(message: ServerCallMessage, error: TChannelError): void {
   message.error = error;

@@ -7,8 +7,11 @@ import type { ResolvedOptions } from "./options.js";
 import type { Peer } from "./peer.js";
 import type { PeerDirectory } from "./peer-directory.js";
 import { choosePeer } from "./peer-selector.js";
+import { ClientAttemptMessage, ClientCallMessage, clientAttemptChannel, clientCallChannel } from "./diagnostics.js";
 import { requestContextStorage } from "./request-context.js";
 import type { StreamedCallOptions, StreamedCallResult } from "./streamed-types.js";
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * The outbound flow of a streamed call (issue 18): one attempt (a streamed body cannot be sent
@@ -25,7 +28,18 @@ export class StreamedCallSender {
     this.#peers = peers;
   }
 
-  async call(options: StreamedCallOptions): Promise<StreamedCallResult> {
+  call(options: StreamedCallOptions): Promise<StreamedCallResult> {
+    if (!clientCallChannel.hasSubscribers) return this.#call(options, undefined);
+    // Its args are streams: the message carries no arg2, and the call's events end when the
+    // response starts (the promise's value), not when its streams end.
+    const context = requestContextStorage.getStore();
+    const arg1 = options.arg1;
+    const endpoint = typeof arg1 === "string" ? arg1 : Buffer.from(arg1.buffer, arg1.byteOffset, arg1.byteLength).toString("utf8");
+    const message = new ClientCallMessage(options.service, endpoint, options.scheme, options.callerName ?? this.#channelName, options.hostPort, EMPTY, context?.call);
+    return clientCallChannel.tracePromise(() => this.#call(options, message), message);
+  }
+
+  async #call(options: StreamedCallOptions, message: ClientCallMessage | undefined): Promise<StreamedCallResult> {
     const context = requestContextStorage.getStore();
     let deadline = performance.now() + (options.timeout ?? this.#options.timeout);
     if (context !== undefined && context.deadline < deadline) deadline = context.deadline;
@@ -48,7 +62,21 @@ export class StreamedCallSender {
       const ttl = Math.floor(deadline - performance.now());
       if (ttl < 1) throw new TimeoutError("request timed out before it was sent");
       const call = new StreamedOutboundCall(conn, peer.hostPort, ttl, options.signal);
-      return await call.start(options, arg1, headers, context ? childTracing(context.tracing) : rootTracing(), options.checksumType ?? this.#options.checksumType);
+      const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
+      const checksumType = options.checksumType ?? this.#options.checksumType;
+      if (message === undefined) return await call.start(options, arg1, headers, tracing, checksumType);
+      message.attempts = 1;
+      message.hostPort = peer.hostPort;
+      let result: StreamedCallResult;
+      if (clientAttemptChannel.hasSubscribers) {
+        const attempt = new ClientAttemptMessage(message, 0, peer.hostPort, tracing);
+        result = await clientAttemptChannel.tracePromise(() => call.start(options, arg1, headers, attempt.tracing, checksumType), attempt);
+      } else {
+        result = await call.start(options, arg1, headers, tracing, checksumType);
+      }
+      message.ok = result.ok;
+      message.code = result.code;
+      return result;
     } catch (err) {
       throw describe(err);
     }

@@ -4,7 +4,9 @@ import { pumpBody } from "./body-pump.js";
 import type { TransportInfo } from "./call-types.js";
 import type { Connection } from "./connection.js";
 import { BadRequestError, CancelledError, TChannelError, TimeoutError } from "./errors.js";
+import { ServerCallMessage, serverCallChannel } from "./diagnostics.js";
 import { requestContextStorage } from "./request-context.js";
+import { serverCallAnswered, serverCallEnded, serverCallSettled } from "./server-call-events.js";
 import type { StreamedHandler, StreamedInboundCall, StreamedReply } from "./streamed-types.js";
 
 interface Registration {
@@ -22,6 +24,10 @@ class StreamedInbound implements StreamedInboundCall {
   readonly controller = new AbortController();
   readonly timer: NodeJS.Timeout;
   done = false;
+  /** Its `tracing:tchannel:server:call` message, when that channel had subscribers as it arrived. */
+  message: ServerCallMessage | undefined = undefined;
+  /** The end of the call was published already (answered, or answered with an error). */
+  published = false;
 
   constructor(
     readonly conn: Connection,
@@ -133,24 +139,32 @@ export class StreamedDispatcher {
     const call = new StreamedInbound(conn, id, sink, frame.service, endpoint, transport, deadline, tracing, conn.remoteHostPort, (c) => this.#timeOut(c));
     calls.set(id, call);
     this.#inflight++;
-    // Streamed calls publish no diagnostics yet (issue 17 covers the buffered flows).
-    const context = { tracing, deadline, service: frame.service, endpoint, call: undefined };
+    // arg2 is a stream here: the message carries none (a streamed call's headers are the handler's to read).
+    const observed = serverCallChannel.hasSubscribers ? new ServerCallMessage(frame.service, endpoint, scheme, callerName, conn.remoteHostPort, tracing, frame.ttl, headers, EMPTY) : undefined;
+    call.message = observed;
+    const context = { tracing, deadline, service: frame.service, endpoint, call: observed };
     // The handler starts after this frame's chunks are in its streams (next microtask).
     queueMicrotask(() => {
       if (call.done) return;
-      requestContextStorage.run(context, () => {
-        let reply: StreamedReply | Promise<StreamedReply>;
-        try {
-          reply = registration.handler(call);
-        } catch (err) {
-          this.#answerError(call, err);
-          return;
-        }
-        Promise.resolve(reply).then(
-          (r) => this.#respond(call, r, frame.checksumType, scheme),
-          (err: unknown) => this.#answerError(call, err ?? new Error("handler rejected")),
-        );
-      });
+      const run = () =>
+        requestContextStorage.run(context, () => {
+          let reply: StreamedReply | Promise<StreamedReply>;
+          try {
+            reply = registration.handler(call);
+          } catch (err) {
+            this.#answerError(call, err);
+            return;
+          }
+          Promise.resolve(reply).then(
+            (r) => this.#respond(call, r, frame.checksumType, scheme),
+            (err: unknown) => this.#answerError(call, err ?? new Error("handler rejected")),
+          );
+        });
+      if (observed === undefined) run();
+      else {
+        serverCallChannel.start.runStores(observed, run);
+        serverCallChannel.end.publish(observed);
+      }
     });
     return sink;
   }
@@ -185,12 +199,17 @@ export class StreamedDispatcher {
       this.#answerError(call, err);
       return;
     }
+    if (call.message !== undefined) serverCallSettled(call.message, { ok: reply.ok, arg2: EMPTY, arg3: EMPTY }, undefined);
     try {
       const sent = await pumpBody(writer, call.conn, new PumpView(call), reply.arg2, reply.arg3);
       if (!sent || call.done) return;
       // The answer is complete: whatever of the request is still unread or unsent is dropped.
       call.sink.discard();
       call.conn.discardRequest(call.id);
+      if (call.message !== undefined) {
+        call.published = true;
+        serverCallAnswered(call.message, undefined);
+      }
       this.#end(call, undefined);
     } catch (err) {
       if (call.done) return;
@@ -200,6 +219,10 @@ export class StreamedDispatcher {
 
   #answerError(call: StreamedInbound, error: unknown): void {
     if (call.done) return;
+    const m = call.message;
+    // Not settled yet: the handler failed. Settled: its answer failed mid-stream.
+    const settled = m !== undefined && (m.ok !== undefined || m.error !== undefined);
+    if (m !== undefined && !settled) serverCallSettled(m, undefined, error);
     if (error instanceof TChannelError && error.wireCode !== undefined) {
       call.conn.sendError(call.id, error.wireCode, call.tracing, error.message);
     } else {
@@ -207,6 +230,10 @@ export class StreamedDispatcher {
       call.conn.sendError(call.id, ErrorCode.Unexpected, call.tracing, `unexpected error in handler for ${JSON.stringify(call.endpoint)}: ${text}`);
     }
     call.conn.discardRequest(call.id);
+    if (m !== undefined) {
+      call.published = true;
+      serverCallAnswered(m, settled ? error : undefined);
+    }
     this.#end(call, new CancelledError("the call was answered with an error"));
   }
 
@@ -223,6 +250,7 @@ export class StreamedDispatcher {
     call.done = true;
     clearTimeout(call.timer);
     this.#calls.get(call.conn)?.delete(call.id);
+    if (call.message !== undefined && !call.published && error instanceof TChannelError) serverCallEnded(call.message, error);
     if (error !== undefined) {
       call.sink.fail(error);
       call.controller.abort(error);
