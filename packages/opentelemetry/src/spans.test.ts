@@ -200,6 +200,21 @@ describe("spans", () => {
     for (const s of [inner, backendSpan]) expect(s.spanContext().traceId).toBe(traceId);
   });
 
+  it("handlerContext() is the inbound call's span context inside a handler, for spans the handler makes", async () => {
+    const ch = channel("server");
+    ch.raw.register("work", () => {
+      const span = provider.getTracer("app").startSpan("db-query", {}, instrumentation.handlerContext());
+      span.end();
+      return Buffer.from("done");
+    });
+    const hostPort = await ch.listen();
+    expect(instrumentation.handlerContext()).toBeUndefined();
+    await channel("client").raw({ service: "server", endpoint: "work", hostPort });
+    await settled(3);
+    const db = exporter.getFinishedSpans().find((s) => s.name === "db-query")!;
+    expect(parentOf(db)).toBe(one(SpanKind.SERVER).spanContext().spanId);
+  });
+
   it("an application error: the client span is an ERROR, the server span records it and stays UNSET", async () => {
     const ch = channel("server");
     ch.raw.register("nope", () => new Response(Buffer.from("bad"), Buffer.alloc(0), { status: 1 }));
