@@ -1,8 +1,13 @@
 import { IMPLEMENTATIONS, type Implementation, isImplementation } from "./implementations.js";
 
+/** The streamed cell of issue 18: one 64 MiB body at a time, raw and streamed, against the floor. */
+export const STREAM_CELL: Cell = { concurrency: 1, size: 64 * 1024 * 1024, impls: ["ours-raw", "ours-stream", "node-raw", "bare-net"] };
+
 export interface Cell {
   concurrency: number;
   size: number;
+  /** Only these implementations run in this cell (default: every one chosen). */
+  impls?: readonly Implementation[];
 }
 
 export interface BenchOptions {
@@ -24,12 +29,13 @@ export const SIZES = [64, 4096, 256 * 1024];
 export const EXTRA_CELLS: readonly Cell[] = [
   { concurrency: 1, size: 1024 * 1024 },
   { concurrency: 32, size: 1024 * 1024 },
+  STREAM_CELL,
 ];
 
 const USAGE = `usage: node dist/main.js [--short] [--impl a,b] [--cells CxS,...] [--warmup ms] [--measure ms] [--repeats n] [--out dir]
   --short      a CI smoke run: 300 ms warm-up, 700 ms window, 1 repeat
   --impl       some of ${IMPLEMENTATIONS.join(", ")} (default all)
-  --cells      e.g. 32x64,256x256k (sizes take k for KiB, m for MiB; default {1,32,256} x {64, 4k, 256k}, 1x1m, 32x1m)
+  --cells      e.g. 32x64,256x256k (sizes take k for KiB, m for MiB; default {1,32,256} x {64, 4k, 256k}, 1x1m, 32x1m, and 1x64m for ours-raw, ours-stream, node-raw, bare-net)
   --warmup     default 1000      --measure   default 2000      --repeats  default 3
   --out        directory for bench-<mode>.json and .md (default results/)`;
 

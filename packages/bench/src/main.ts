@@ -37,10 +37,12 @@ const machine = {
 };
 const started = new Date();
 const runs: RunResult[] = [];
-const total = options.cells.length * options.repeats * options.impls.length;
+const implsOf = (cell: (typeof options.cells)[number]) => options.impls.filter((impl) => cell.impls === undefined || cell.impls.includes(impl));
+const total = options.cells.reduce((n, cell) => n + implsOf(cell).length, 0) * options.repeats;
 for (const cell of options.cells) {
+  const impls = implsOf(cell);
   for (let repeat = 0; repeat < options.repeats; repeat++) {
-    const order = options.impls.map((_, i) => options.impls[(i + repeat) % options.impls.length]!);
+    const order = impls.map((_, i) => impls[(i + repeat) % impls.length]!);
     for (const impl of order) {
       const result = await runCell(impl, cell, repeat, options.warmupMs, options.measureMs);
       runs.push(result);

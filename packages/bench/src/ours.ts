@@ -1,7 +1,7 @@
 import { Response, TChannel } from "@tchannel/channel";
 import type { ThriftMethod, ThriftRequest } from "@tchannel/thrift";
 import { type EchoCall, type EchoClient, EchoMismatchError, jsonData, makePayload, stamp } from "./echo-adapter.js";
-import { BENCH_THRIFT, CALL_TIMEOUT_MS, JSON_ENDPOINT, RAW_ENDPOINT, SERVICE, type Scheme } from "./implementations.js";
+import { BENCH_THRIFT, CALL_TIMEOUT_MS, JSON_ENDPOINT, RAW_ENDPOINT, SERVICE, STREAM_CHUNK, STREAM_ENDPOINT, type Scheme } from "./implementations.js";
 
 interface Payload {
   seq: number;
@@ -22,6 +22,8 @@ export async function startOursServer(): Promise<{ port: number; close(): Promis
   jsonClient(channel).register(JSON_ENDPOINT, (req) => req.body);
   const bench = loadThriftSync<BenchModule>(BENCH_THRIFT, { service: SERVICE });
   thriftClient(channel).register(bench.Bench, "echo", (req) => req.body.payload);
+  // The body streams back as it arrives.
+  channel.registerStreamed(STREAM_ENDPOINT, "raw", async (call) => ({ ok: true, arg2: await call.arg2.bytes(), arg3: call.arg3 }));
   const hostPort = await channel.listen();
   return { port: Number(hostPort.split(":")[1]), close: () => channel.close() };
 }
@@ -41,6 +43,30 @@ export async function oursClient(scheme: Scheme, hostPort: string): Promise<Echo
             (res) => done(res.ok && res.body.equals(body) ? undefined : new EchoMismatchError("raw echo differs")),
             done,
           );
+        };
+      },
+    };
+  }
+  if (scheme === "stream") {
+    return {
+      close,
+      worker(size): EchoCall {
+        const body = makePayload(size);
+        // Views of the worker's payload, which stays unchanged until its call is answered.
+        const chunks: Buffer[] = [];
+        for (let o = 0; o < size; o += STREAM_CHUNK) chunks.push(body.subarray(o, Math.min(size, o + STREAM_CHUNK)));
+        return (seq, done) => {
+          stamp(body, seq);
+          channel.callStreamed({ service: SERVICE, scheme: "raw", arg1: STREAM_ENDPOINT, arg3: chunks, hostPort }).then(async (res) => {
+            await res.arg2.bytes();
+            let o = 0;
+            let same = res.ok;
+            for await (const chunk of res.arg3) {
+              if (same && !chunk.equals(body.subarray(o, o + chunk.length))) same = false;
+              o += chunk.length;
+            }
+            done(same && o === size ? undefined : new EchoMismatchError("streamed echo differs"));
+          }, done).catch(done);
         };
       },
     };

@@ -1,4 +1,4 @@
-import { type BenchOptions, type Cell, formatSize } from "./bench-options.js";
+import { type BenchOptions, type Cell, STREAM_CELL, formatSize } from "./bench-options.js";
 import { BASELINE, type Implementation } from "./implementations.js";
 import type { RunResult } from "./run-cell.js";
 import { median } from "./stats.js";
@@ -26,6 +26,7 @@ export function summarize(runs: readonly RunResult[], options: BenchOptions): Su
     const baseCalls = median(baseline.map((r) => r.callsPerSec));
     const baseP99 = median(baseline.map((r) => r.p99Ms));
     for (const impl of options.impls) {
+      if (cell.impls !== undefined && !cell.impls.includes(impl)) continue;
       const mine = inCell.filter((r) => r.impl === impl);
       const m = (pick: (r: RunResult) => number) => median(mine.map(pick));
       const callsPerSec = m((r) => r.callsPerSec);
@@ -89,6 +90,14 @@ export function targetLines(summaries: readonly Summary[]): string[] {
     const bigErrors = ["ours-raw", "ours-json", "ours-thrift"].reduce((n, impl) => n + (find(summaries, impl as Implementation, bigCell)?.errors ?? 0), 0);
     check("256 KiB at C=256: zero errors (ours)", bigErrors === 0 && big.failures === 0, `${bigErrors} errors`);
     if (floor) check("256 KiB at C=256: ≥ 0.8× the bare-net floor", big.callsPerSec >= 0.8 * floor.callsPerSec, ratio(big.callsPerSec / floor.callsPerSec));
+  }
+  const stream = find(summaries, "ours-stream", STREAM_CELL);
+  const streamFloor = find(summaries, "bare-net", STREAM_CELL);
+  if (stream && streamFloor) {
+    const mb = (x: Summary) => `${((x.callsPerSec * x.size) / 1e6).toFixed(0)} MB/s`;
+    check("streamed 64 MiB: ≥ 0.5× the floor's bytes/s (issue 18)", stream.callsPerSec >= 0.5 * streamFloor.callsPerSec, `${ratio(stream.callsPerSec / streamFloor.callsPerSec)}: ${mb(stream)} vs ${mb(streamFloor)} each way`);
+    // The client keeps its 64 MiB payload to check the echo against; the server holds only what streams.
+    check("streamed 64 MiB: server peak RSS < 100 MB (issue 18; both sides at 1 GiB: packages/interop streaming-memory)", stream.serverRssMiB * 1.048576 < 100, `${num(stream.serverRssMiB, 0)} MiB; client ${num(stream.clientRssMiB, 0)} MiB with its payload`);
   }
   const thriftRatios: string[] = [];
   let thriftOk = true;
