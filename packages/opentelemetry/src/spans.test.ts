@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "@jest/globals";
-import { type Context, type Link, type SpanKind as SpanKindT, type Attributes, SpanKind, SpanStatusCode, context, propagation } from "@opentelemetry/api";
+import { type Context, type Link, type SpanKind as SpanKindT, type Attributes, SpanKind, SpanStatusCode, DiagLogLevel, context, diag, propagation } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import {
@@ -213,6 +213,34 @@ describe("spans", () => {
     await settled(3);
     const db = exporter.getFinishedSpans().find((s) => s.name === "db-query")!;
     expect(parentOf(db)).toBe(one(SpanKind.SERVER).spanContext().spanId);
+  });
+
+  it("a propagator that throws neither fails the call nor crashes the process (logged, and the call goes on)", async () => {
+    const ch = channel("server");
+    jsonClient(ch).register("echo", (req) => req.body);
+    const hostPort = await ch.listen();
+    propagation.disable();
+    propagation.setGlobalPropagator({
+      inject() {
+        throw new Error("broken propagator");
+      },
+      extract(ctx) {
+        return ctx;
+      },
+      fields: () => [],
+    });
+    const logged: unknown[][] = [];
+    diag.setLogger({ error: (...args: unknown[]) => logged.push(args), warn() {}, info() {}, debug() {}, verbose() {} }, DiagLogLevel.ERROR);
+    try {
+      const res = await jsonClient(channel("client"))({ service: "server", endpoint: "echo", body: { a: 1 }, hostPort });
+      expect(res.body).toEqual({ a: 1 });
+      await new Promise((r) => setTimeout(r, 20)); // a rethrown subscriber error would surface on the next tick
+      expect(logged.some((args) => String(args[0]).includes("client call start failed"))).toBe(true);
+    } finally {
+      diag.disable();
+      propagation.disable();
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    }
   });
 
   it("an application error: the client span is an ERROR, the server span records it and stays UNSET", async () => {

@@ -1,5 +1,5 @@
 import diagnostics from "node:diagnostics_channel";
-import { type Context, type MeterProvider, type TracerProvider, metrics, trace } from "@opentelemetry/api";
+import { type Context, type MeterProvider, type TracerProvider, diag, metrics, trace } from "@opentelemetry/api";
 import {
   CLIENT_ATTEMPT_CHANNEL,
   CLIENT_CALL_CHANNEL,
@@ -45,6 +45,20 @@ type TracingHandlers<M extends object> = {
 const nothing = (): void => {};
 
 /**
+ * A subscriber that throws would crash the process: diagnostics_channel rethrows it on the next
+ * tick. Whatever goes wrong here (a propagator, a sampler, a bug) is logged instead.
+ */
+function guarded<M>(event: string, fn: (message: M) => void): (message: M) => void {
+  return (message) => {
+    try {
+      fn(message);
+    } catch (err) {
+      diag.error(`@tchannel/opentelemetry: ${event} failed`, err);
+    }
+  };
+}
+
+/**
  * Subscribes to the core's diagnostics channels and turns calls into OpenTelemetry spans and
  * metrics. It has the shape of an `@opentelemetry/instrumentation` Instrumentation (enable,
  * disable, setTracerProvider, setMeterProvider, setConfig, getConfig), so it can be passed to
@@ -71,50 +85,50 @@ export class TChannelInstrumentation {
     this.#tracerProvider = config.tracerProvider;
     this.#meterProvider = config.meterProvider;
     this.#client = {
-      start: (m) => {
+      start: guarded("client call start", (m) => {
         this.#started.set(m, performance.now());
         this.#spans?.clientStart(m);
         this.#metrics?.clientStart(m);
-      },
+      }),
       end: nothing,
       asyncStart: nothing,
       error: nothing,
       // Fires after `error` too: the one place a call ends, however it ends.
-      asyncEnd: (m) => {
+      asyncEnd: guarded("client call end", (m) => {
         this.#spans?.clientEnd(m);
         this.#metrics?.clientEnd(m, this.#elapsed(m));
-      },
+      }),
     };
     this.#attempt = {
-      start: (m) => {
+      start: guarded("attempt start", (m) => {
         this.#started.set(m, performance.now());
         this.#spans?.attemptStart(m);
         this.#metrics?.attemptStart(m);
-      },
+      }),
       end: nothing,
       asyncStart: nothing,
       error: nothing,
-      asyncEnd: (m) => {
+      asyncEnd: guarded("attempt end", (m) => {
         this.#spans?.attemptEnd(m);
         this.#metrics?.attemptEnd(m, this.#elapsed(m));
-      },
+      }),
     };
     this.#server = {
-      start: (m) => {
+      start: guarded("server call start", (m) => {
         this.#started.set(m, performance.now());
         this.#spans?.serverStart(m);
         this.#metrics?.serverStart(m);
-      },
+      }),
       end: nothing,
       asyncStart: nothing,
       error: nothing,
-      asyncEnd: (m) => {
+      asyncEnd: guarded("server call end", (m) => {
         this.#spans?.serverEnd(m);
         this.#metrics?.serverEnd(m, this.#elapsed(m));
-      },
+      }),
     };
-    this.#onOpen = (m) => this.#metrics?.connectionOpen(m as ConnectionMessage);
-    this.#onClose = (m) => this.#metrics?.connectionClose(m as ConnectionMessage);
+    this.#onOpen = guarded("connection open", (m) => this.#metrics?.connectionOpen(m as ConnectionMessage));
+    this.#onClose = guarded("connection close", (m) => this.#metrics?.connectionClose(m as ConnectionMessage));
   }
 
   #elapsed(message: object): number {
