@@ -243,6 +243,8 @@ describe("streamed calls and handlers (raw)", () => {
       ok: true,
       arg3: (async function* () {
         yield Buffer.from("partial");
+        // Past this turn of the event loop, so "partial" (and the code) has gone out first.
+        await new Promise((r) => setTimeout(r, 20));
         throw new Error("producer broke");
       })(),
     }));
