@@ -27,7 +27,11 @@ export interface CallOptions {
   transportHeaders?: HeaderMap;
 }
 
-/** A low-level call: the scheme name and the three args as bytes. */
+/**
+ * A low-level call: the scheme name and the three args as bytes. Args over 16 KiB in total are
+ * written from these buffers without a copy (issue 18): leave them unchanged until the call
+ * settles (the frames' checksums are computed when the call is sent).
+ */
 export interface RawCallOptions extends CallOptions {
   scheme: string;
   arg1: Uint8Array | string;
@@ -77,7 +81,10 @@ export interface InboundCall {
   remoteHostPort: string;
 }
 
-/** What a low-level handler answers. `ok: false` is an application error (code 0x01). */
+/**
+ * What a low-level handler answers. `ok: false` is an application error (code 0x01). Args over
+ * 16 KiB are written from these buffers without a copy: do not change them afterwards.
+ */
 export interface OutboundReply {
   ok: boolean;
   arg2: Uint8Array;
