@@ -1,7 +1,7 @@
 // A user's app on the meta-package: `npm install` of the tarballs in an empty folder outside the
 // workspace, then the guide's keyvalue server and client as plain .mjs programs run from there.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { copyFile, lstat, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { copyFile, lstat, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { declaredPackages } from "./declared-packages.js";
@@ -131,5 +131,50 @@ describe("npm install of the tchannel-ts tarballs", () => {
       }),
     );
     await runCommand(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project.dir, timeoutMs: 60000 });
+  });
+
+  it("runs tchannel-ts's tchannel-thrift bin, whose declarations import tchannel-ts and type-check a typed user (strict, skipLibCheck off)", async () => {
+    await runCommand(join(project.dir, "node_modules", ".bin", "tchannel-thrift"), ["types", "keyvalue.thrift", "--out", "keyvalue.d.ts"], { cwd: project.dir, env: userEnv(), timeoutMs: 60000 });
+    expect(await readFile(join(project.dir, "keyvalue.d.ts"), "utf8")).toContain(`from ${JSON.stringify(META)};`);
+    const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
+    const nodeTypes = dirname(require.resolve("@types/node/package.json"));
+    await writeFile(
+      join(project.dir, "typed.ts"),
+      [
+        `import { TChannel, thrift } from "tchannel-ts";`,
+        `import type { KeyvalueModule } from "./keyvalue.js";`,
+        `const kv = await thrift.load<KeyvalueModule>("keyvalue.thrift", { service: "keyvalue-server" });`,
+        `const tchannel = new TChannel({ name: "keyvalue-server" });`,
+        `const values = new Map<string, string>();`,
+        `tchannel.thrift.register(kv.KeyValue, "getValue", (request) => {`,
+        `  const value = values.get(request.body.key);`,
+        `  if (value === undefined) throw new kv.NotFoundError({ key: request.body.key });`,
+        `  return value;`,
+        `});`,
+        `tchannel.thrift.register(kv.KeyValue, "setValue", (request) => {`,
+        `  values.set(request.body.key, request.body.value);`,
+        `});`,
+        `const body: string = (await tchannel.thrift(kv.KeyValue.getValue({ key: "k" }))).body;`,
+        `export { body };`,
+        "",
+      ].join("\n"),
+    );
+    await writeFile(
+      join(project.dir, "tsconfig.typed.json"),
+      JSON.stringify({
+        compilerOptions: {
+          target: "es2022",
+          module: "nodenext",
+          moduleResolution: "nodenext",
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: ["node"],
+          typeRoots: [dirname(nodeTypes)],
+        },
+        files: ["typed.ts"],
+      }),
+    );
+    await runCommand(process.execPath, [tsc, "-p", "tsconfig.typed.json"], { cwd: project.dir, timeoutMs: 60000 });
   });
 });

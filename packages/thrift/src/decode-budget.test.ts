@@ -2,7 +2,7 @@
 // byte) is refused before it becomes millions of objects, and a request is answered BadRequest.
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
-import { BadRequestError, TChannel } from "@tchannel/channel";
+import { BadRequestError, TChannel, UnexpectedError } from "@tchannel/channel";
 import { DEFAULT_MAX_ELEMENTS, ThriftCodecError, decodeStruct } from "./binary-codec.js";
 import { decodeThrift, encodeThrift } from "./struct-codec.js";
 import { thriftClient } from "./thrift-client.js";
@@ -50,7 +50,7 @@ describe("the decode budget", () => {
     let handled = 0;
     thrift.register(cadence.WorkflowService, "GetWorkflowExecutionHistory", () => {
       handled++;
-      return {};
+      return { archived: true };
     });
     thrift.register(cadence.WorkflowService, "Now", () => 1n, { maxElements: 1 });
     const hostPort = await server.listen();
@@ -71,5 +71,9 @@ describe("the decode budget", () => {
     const ok = await thriftClient(client)(cadence.WorkflowService.GetWorkflowExecutionHistory({ getRequest: { domain: "d" } }), { hostPort });
     expect(ok.body).toBeInstanceOf(cadence.shared.GetWorkflowExecutionHistoryResponse);
     expect(handled).toBe(1);
+    // A per-call budget for the response: { success: { archived } } is two values.
+    const tight = await thriftClient(client)(cadence.WorkflowService.GetWorkflowExecutionHistory({ getRequest: {} }), { hostPort, maxElements: 1 }).catch((e) => e);
+    expect(tight).toBeInstanceOf(UnexpectedError);
+    expect(tight.message).toContain("decode budget");
   }, 30_000);
 });

@@ -1,9 +1,10 @@
-import { describe, expect, it } from "@jest/globals";
+import { describe, expect, it, jest } from "@jest/globals";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadThriftSync } from "./thrift-module.js";
 import { generateTypes } from "./type-generator.js";
+import { projectImport, runTypesCli } from "./types-cli.js";
 
 const pkg = join(__dirname, "..");
 const tmp = join(pkg, "test", ".typegen-tmp");
@@ -142,6 +143,44 @@ describe("tchannel-thrift types: static types for a run-time loaded IDL", () => 
     expect(text).toContain("eventType?: s_EventType | number;");
     typeCheck("cadence", { "admin.d.ts": text, "usage.ts": CADENCE_USAGE });
   }, 120_000);
+
+  it("the CLI writes them with --out, imports from --import, and refuses unknown flags", () => {
+    const out = join(pkg, "test", ".typegen-cli.d.ts");
+    const kv = join(pkg, "test", "fixtures", "keyvalue.thrift");
+    try {
+      expect(runTypesCli(["types", kv, "--out", out, "--import", "tchannel-ts"], "@tchannel/thrift")).toBe(0);
+      const text = readFileSync(out, "utf8");
+      expect(text).toContain(`from ${JSON.stringify("tchannel-ts")};`);
+      expect(text).toContain("export interface KeyvalueModule {");
+      // Without --import: the one the project's package.json lists (this package lists neither, so the bin's own).
+      expect(runTypesCli(["types", kv, "--out", out], "tchannel-ts", pkg)).toBe(0);
+      expect(readFileSync(out, "utf8")).toContain(`from ${JSON.stringify("tchannel-ts")};`);
+      const project = join(pkg, "test", ".typegen-project");
+      mkdirSync(project, { recursive: true });
+      try {
+        writeFileSync(join(project, "package.json"), JSON.stringify({ dependencies: { ["tchannel-ts"]: "^0.1.0" } }));
+        expect(projectImport(project, "@tchannel/thrift")).toBe("tchannel-ts");
+        writeFileSync(join(project, "package.json"), JSON.stringify({ dependencies: { ["@tchannel/thrift"]: "^0.1.0" } }));
+        expect(projectImport(project, "tchannel-ts")).toBe("@tchannel/thrift");
+        writeFileSync(join(project, "package.json"), JSON.stringify({ dependencies: { ["@tchannel/thrift"]: "^0.1.0", ["tchannel-ts"]: "^0.1.0" } }));
+        expect(projectImport(project, "@tchannel/thrift")).toBe("tchannel-ts");
+        writeFileSync(join(project, "package.json"), JSON.stringify({ name: "neither" }));
+        expect(projectImport(join(project), "tchannel-ts")).toBe("tchannel-ts");
+      } finally {
+        rmSync(project, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(out, { force: true });
+    }
+    const errors = jest.spyOn(console, "error").mockImplementation(() => undefined);
+    try {
+      expect(runTypesCli(["types", kv, "--bogus"], "@tchannel/thrift")).toBe(2);
+      expect(runTypesCli(["types", join(pkg, "test", "fixtures", "loader", "root-syntax.thrift")], "@tchannel/thrift")).toBe(1);
+      expect(String(errors.mock.calls.at(-1)?.[0])).toMatch(/root-syntax\.thrift:5:4: syntax error/);
+    } finally {
+      errors.mockRestore();
+    }
+  });
 
   it("imports from the package named by importFrom", () => {
     const module = loadThriftSync(join(pkg, "test", "fixtures", "keyvalue.thrift"));

@@ -1,17 +1,43 @@
 // `tchannel-thrift types`: TypeScript declarations for an IDL loaded at run time. Shipped as the
 // `tchannel-thrift` bin of both @tchannel/thrift and tchannel-ts, each importing from itself.
-import { writeFileSync } from "node:fs";
-import { basename } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { parseArgs } from "node:util";
 import { loadThriftSync } from "./thrift-module.js";
 import { generateTypes } from "./type-generator.js";
 
 const usage = (importFrom: string) =>
   `usage: tchannel-thrift types <file.thrift> [--out <file.d.ts>] [--name <ModuleInterface>] [--import <package>]\n` +
-  `  --import  the package the declarations import from (default ${importFrom}; tchannel-ts or @tchannel/thrift)`;
+  `  --import  the package the declarations import from: tchannel-ts or @tchannel/thrift (default: the one\n` +
+  `            your package.json depends on, here ${importFrom})`;
+
+/**
+ * The package the user's project depends on, of the two that export what the declarations need:
+ * `tchannel-ts` if the nearest package.json from `cwd` lists it, else `@tchannel/thrift` if it
+ * lists that, else `fallback`. Both packages ship a `tchannel-thrift` bin and npm links only one
+ * of them, so the bin alone cannot tell (with pnpm, `@tchannel/thrift` does not even resolve from
+ * a project that installed only tchannel-ts).
+ */
+export function projectImport(cwd: string, fallback: string): string {
+  for (let dir = cwd; ; dir = dirname(dir)) {
+    let manifest: Record<string, Record<string, string> | undefined> | undefined;
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    } catch {
+      manifest = undefined;
+    }
+    if (manifest) {
+      const deps = { ...manifest.peerDependencies, ...manifest.devDependencies, ...manifest.dependencies };
+      for (const name of ["tchannel-ts", ["@tchannel", "thrift"].join("/")]) if (deps[name] !== undefined) return name;
+      return fallback;
+    }
+    if (dirname(dir) === dir) return fallback;
+  }
+}
 
 /** Runs the CLI on `argv` (without node and the script); returns the exit code. */
-export function runTypesCli(argv: string[], defaultImport: string): number {
+export function runTypesCli(argv: string[], fallbackImport: string, cwd = process.cwd()): number {
+  const defaultImport = projectImport(cwd, fallbackImport);
   let parsed;
   try {
     parsed = parseArgs({
