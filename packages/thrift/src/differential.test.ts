@@ -1,6 +1,7 @@
 // Differential test against thriftrw 3.12.0 (the encoder of tchannel-node): random values of every
 // type shape, from a fixed seed, encode to the same bytes with both and decode back equal.
 import { describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Thrift } from "thriftrw";
 import { decodeStruct, encodeStruct } from "./binary-codec.js";
@@ -25,6 +26,9 @@ function prng(seed: number): () => number {
 
 const CHARS = ["a", "Z", "0", " ", "\u0000", "é", "ß", "Ω", "中", "文", "\u0301", "😀", "𝄞", "\u{10ffff}", "\ufeff", "\n", '"', "\\"];
 const I64_EDGES = [-(2n ** 63n), 2n ** 63n - 1n, 0n, -1n, 1n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 32n, -(2n ** 31n)];
+/** Enum values the IDL does not declare; thriftrw gets them as members of a widened copy of the enum. */
+const UNKNOWN_ENUM_VALUES = [2, 7, -1, 2147483647, -2147483648];
+const unknownName = (n: number) => `UNKNOWN_${n < 0 ? `M${-n}` : n}`;
 const DOUBLE_EDGES = [0, -0, 1.5, -2.25, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN, 1e-300, 2 ** 53];
 
 class Gen {
@@ -66,7 +70,8 @@ class Gen {
         return b;
       }
       case "enum":
-        return this.pick([...t.toValue.keys()]);
+        // Now and then a value a newer peer might send: we keep it as its number.
+        return this.rand() < 0.2 ? this.pick(UNKNOWN_ENUM_VALUES) : this.pick([...t.toValue.keys()]);
       case "list":
       case "set": {
         const out: unknown[] = [];
@@ -110,6 +115,8 @@ class Gen {
 function toRw(t: ThriftType, v: unknown): unknown {
   if (v === undefined || v === null) return v;
   switch (t.kind) {
+    case "enum":
+      return typeof v === "number" ? unknownName(v) : v;
     case "i64": {
       const b = Buffer.alloc(8);
       b.writeBigInt64BE(BigInt(v as bigint));
@@ -187,16 +194,22 @@ describe("differential: our codec against thriftrw, random values from a fixed s
   const file = join(fixtures, "differential.thrift");
   const ours = loadThriftSync(file);
   const def = findDef(ours, "All");
-  const rw = new Thrift({ entryPoint: file, allowFilesystemAccess: true, strict: false });
+  // thriftrw cannot encode a value its IDL does not declare: it reads the same IDL with the enum
+  // widened by those values, which encodes to the same bytes as our numbers.
+  const wide = readFileSync(file, "utf8").replace("NEGATIVE = -3 }", `NEGATIVE = -3, ${UNKNOWN_ENUM_VALUES.map((n) => `${unknownName(n)} = ${n}`).join(", ")} }`);
+  expect(wide).toContain("UNKNOWN_7 = 7");
+  const rw = new Thrift({ source: wide, strict: false });
   const model = rw.getType("All") as unknown as { toBuffer(v: unknown): Buffer; fromBuffer(b: Buffer): unknown };
   const type: ThriftType = { kind: "struct", def: def! };
 
   it(`encodes ${ROUNDS} random All values to thriftrw's bytes and decodes them back (seed ${SEED.toString(16)})`, () => {
     const gen = new Gen(prng(SEED));
     const shapes = new Set<string>();
+    let sawUnknown = false;
     for (let i = 0; i < ROUNDS; i++) {
       const value = gen.struct(def!, 0);
       for (const k of Object.keys(value)) shapes.add(k);
+      if (typeof value.color === "number") sawUnknown = true;
       // thriftrw's writer leaves out fields its constructor would default; give it the same fields we write.
       const expected = withDefaults(type, value);
       const bytes = encodeStruct(def!, value);
@@ -204,10 +217,11 @@ describe("differential: our codec against thriftrw, random values from a fixed s
       if (!bytes.equals(theirs)) throw new Error(`round ${i}: bytes differ\nours   ${bytes.toString("hex")}\ntheirs ${theirs.toString("hex")}`);
       expect(plain(type, decodeStruct(def!, bytes))).toEqual(expected);
       // And thriftrw reads our bytes as the same value.
-      expect(toRw(type, plain(type, decodeStruct(def!, bytes)))).toEqual(normalizeRw(type, model.fromBuffer(bytes)));
+      expect(plain(type, decodeStruct(def!, bytes))).toEqual(plain(type, fromRw(type, model.fromBuffer(bytes))));
     }
-    // Every field was drawn at least once.
+    // Every field was drawn at least once, and unknown enum values too.
     expect(shapes.size).toBe(def!.fields.length);
+    expect(sawUnknown).toBe(true);
   });
 
   it("matches thriftrw for every i64 extreme and every double edge", () => {
@@ -225,10 +239,36 @@ function findDef(module: Record<string, unknown>, name: string): StructDef {
   return info!.structs.get(name)!;
 }
 
+/** thriftrw's decoded value in our representation (i64 as bigint, maps as Maps, unknown enum members as numbers). */
+function fromRw(t: ThriftType, v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  switch (t.kind) {
+    case "i64":
+      return (v as Buffer).readBigInt64BE(0);
+    case "list":
+    case "set":
+      return (v as unknown[]).map((x) => fromRw(t.element, x));
+    case "map":
+      return new Map((v as [unknown, unknown][]).map(([k, x]) => [fromRw(t.key, k), fromRw(t.value, x)]));
+    case "struct": {
+      const out: Record<string, unknown> = {};
+      for (const f of t.def.fields) {
+        const x = fromRw(f.type, (v as Record<string, unknown>)[f.name]);
+        if (x !== undefined) out[f.name] = x;
+      }
+      return out;
+    }
+    default:
+      return normalizeRw(t, v);
+  }
+}
+
 /** thriftrw's decoded value with only the IDL's fields (no nulls for unset ones, no union `type`). */
 function normalizeRw(t: ThriftType, v: unknown): unknown {
   if (v === null || v === undefined) return undefined;
   switch (t.kind) {
+    case "enum":
+      return typeof v === "string" && v.startsWith("UNKNOWN_") ? Number(v.slice(8).replace(/^M/, "-")) : v;
     case "byte":
       // thriftrw reads a byte as unsigned (255); Thrift's byte is signed (-1), as we decode it.
       return ((v as number) << 24) >> 24;
