@@ -7,9 +7,3 @@ export function defaultIdlPath(metaUrl: string): string {
 
 /** The TChannel service name the server registers and the client calls (as in the guide). */
 export const SERVICE = "keyvalue-server";
-
-/** Command-line args; `pnpm keyvalue:server -- --port 4040` passes the `--` through, so drop it. */
-export function cliArgs(): string[] {
-  const args = process.argv.slice(2);
-  return args[0] === "--" ? args.slice(1) : args;
-}

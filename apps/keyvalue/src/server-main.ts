@@ -1,25 +1,34 @@
 // pnpm keyvalue:server -- [--port P] [--routers host:port,... | --router-file hosts.json] [--otel]
-import { parseArgs } from "node:util";
-import { SERVICE, cliArgs, defaultIdlPath } from "./keyvalue-idl.js";
+import { type CommandSpec, parseCommandLine, usageError, valuesOrExit } from "./command-line.js";
+import { SERVICE, defaultIdlPath } from "./keyvalue-idl.js";
 import { otelWanted, startOtel } from "./otel.js";
 import { routersFromArgs } from "./router-args.js";
 import { startServer } from "./server.js";
 
-const { values } = parseArgs({
-  args: cliArgs(),
-  options: { port: { type: "string", short: "p" }, routers: { type: "string" }, "router-file": { type: "string" }, otel: { type: "boolean" } },
-});
+const SPEC: CommandSpec = {
+  name: "keyvalue server",
+  usage: "keyvalue server [--port P] [--routers host:port,... | --router-file hosts.json] [--otel]",
+  options: {
+    port: { short: "p", description: "port to listen on (default: an ephemeral one)" },
+    routers: { description: "advertise on these Hyperbahn routers" },
+    "router-file": { description: "advertise on the routers listed in this JSON file" },
+    otel: { flag: true, description: "OpenTelemetry: Prometheus metrics on :9464, OTLP spans" },
+  },
+};
+
+const values = valuesOrExit(parseCommandLine(SPEC, process.argv.slice(2))) as {
+  port?: string;
+  routers?: string;
+  "router-file"?: string;
+  otel?: boolean;
+};
 const port = values.port === undefined ? 0 : Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`--port must be a port number, got ${values.port}`);
-  process.exit(2);
-}
+if (!/^\d+$/.test(values.port ?? "0") || port > 65535) valuesOrExit(usageError(SPEC, `--port wants a port number (0-65535), got ${JSON.stringify(values.port)}`));
 let routers: string[] | undefined;
 try {
   routers = routersFromArgs(values);
 } catch (err) {
-  console.error((err as Error).message);
-  process.exit(2);
+  valuesOrExit(usageError(SPEC, (err as Error).message));
 }
 try {
   // Before the channel: OpenTelemetry's SDK, Prometheus on :9464 (OTEL_EXPORTER_PROMETHEUS_PORT).

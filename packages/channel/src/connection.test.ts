@@ -3,7 +3,7 @@ import { type Socket, connect } from "node:net";
 import { ChecksumType, EMPTY_TRACING, ErrorCode, type ErrorFrame, type Frame, FrameDecoder, FrameType, type InitFrame, NULL_ID, encodeCallReq, encodeFrame } from "@tchannel/frame";
 import { TChannel } from "./tchannel.js";
 
-// Hand-built frames against a live server (spec §14.4, known-hazards.md): each gets the
+// Hand-built frames against a live server (spec §14.4, docs/known-hazards.md): each gets the
 // protocol's answer, and the server keeps serving everyone else.
 
 const open: TChannel[] = [];

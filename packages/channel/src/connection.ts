@@ -71,7 +71,7 @@ const LIBRARY_VERSION = "0.0.0";
 /**
  * One TCP connection speaking TChannel v2: the init handshake (spec §4, §14.1), frame I/O, message
  * ids, reassembly of fragmented messages (spec §9), outbound calls waiting for responses, pings,
- * and the protocol's answers to bad input (spec §14.3-14.4, known-hazards.md). It knows nothing
+ * and the protocol's answers to bad input (spec §14.3-14.4, docs/known-hazards.md). It knows nothing
  * of handlers or schemes: complete inbound calls go to its owner.
  */
 export class Connection {

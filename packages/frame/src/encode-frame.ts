@@ -34,7 +34,7 @@ export function writeFrameHeader(buf: Buffer, offset: number, size: number, type
   buf[offset + 5] = id >>> 16;
   buf[offset + 6] = id >>> 8;
   buf[offset + 7] = id;
-  // Reserved bytes: explicit stores beat fill() for 8 bytes (toolchain.md, bufrw section).
+  // Reserved bytes: explicit stores beat fill() for 8 bytes (docs/toolchain.md, "Buffer writes").
   for (let i = offset + 8; i < offset + 16; i++) buf[i] = 0;
 }
 

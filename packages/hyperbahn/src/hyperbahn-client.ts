@@ -25,7 +25,7 @@ export interface HyperbahnClientEvents {
 
 /**
  * Advertises one service on Hyperbahn and keeps it advertised (tchannel-python's
- * `TChannel.advertise`). The wire exchange (shared/peers/hyperbahn/NOTES.md, "Advertise"): a json
+ * `TChannel.advertise`). The wire exchange (docs/hyperbahn-wire.md, "Advertise"): a json
  * call to service `hyperbahn`, endpoint `ad`, `cn` = the service, body
  * `{"services":[{"serviceName":…,"cost":0}]}`. The body carries no address: the router registers
  * the `host_port` our connection announced in its init, so the channel listens first. Calls for

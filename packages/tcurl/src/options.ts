@@ -139,8 +139,10 @@ function positiveInt(value: string): number {
 /** Parses argv (without node and the script). Throws UsageError for what commander does not check. */
 export function parseCommandLine(argv: string[], io: ParseIO): ParseResult {
   const program = buildProgram(io);
+  // `pnpm tcurl -- -p ...` (and npm run) pass the separator on; a leading one means nothing here.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
   try {
-    program.parse(argv, { from: "user" });
+    program.parse(args, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
       // Help and version end with exit code 0; everything else commander rejects is a usage error.

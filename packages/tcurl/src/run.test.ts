@@ -243,6 +243,34 @@ describe("usage errors exit 64 with a clear message, before anything is sent", (
     expect((await tcurl("-P", join(dir, "b.json"), "kv", "add")).stderr).toMatch(/must be a non-empty JSON array/);
   });
 
+  it("skips a leading -- (what `pnpm tcurl -- ...` passes on), and only a leading one", async () => {
+    const help = await tcurl("--", "--help");
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: tcurl -p <host:port>/);
+    expect(await tcurl("--", "-v")).toMatchObject({ code: 0, stdout: "9.9.9\n" });
+    // Elsewhere -- keeps its meaning: what follows is positional (here the endpoint, not a flag).
+    const positional = await tcurl("kv", "--", "--help");
+    expect(positional.code).toBe(64);
+    expect(positional.stdout).toBe("");
+    expect(positional.stderr).toMatch(/no peer to call/);
+  });
+
+  it("an unknown flag prints the usage hint and exits 64, without a stack trace", async () => {
+    const res = await tcurl("--no-such-flag", "-p", "127.0.0.1:1", "kv", "add");
+    expect(res.code).toBe(64);
+    expect(res.stderr).toMatch(/unknown option '--no-such-flag'/);
+    expect(res.stderr).toMatch(/tcurl --help/);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a bare port after -p is a usage error that says what a peer looks like", async () => {
+    const res = await tcurl("-p", "4042", "kv", "add");
+    expect(res.code).toBe(64);
+    expect(res.stderr).toMatch(/4042/);
+    expect(res.stderr).toMatch(/host:port/);
+    expect(res.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it("--help and --version exit 0", async () => {
     const help = await tcurl("--help");
     expect(help.code).toBe(0);
