@@ -24,7 +24,8 @@ const files = new Map<string, string>(); // module file -> "README path:line"
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "tchannel-e2e-readme-"));
-  // The e2e package's node_modules: tchannel-ts and every @tchannel package, built (dist .d.ts).
+  // The e2e package's node_modules: tchannel-ts, every @tchannel package (built: dist .d.ts) and
+  // what the READMEs import besides (the OpenTelemetry SDK packages, as devDependencies).
   await symlink(join(E2E_DIR, "node_modules"), join(dir, "node_modules"), "dir");
   await writeFile(join(dir, "package.json"), JSON.stringify({ name: "readme-code", private: true, type: "module" }));
   for (const readme of READMES) {

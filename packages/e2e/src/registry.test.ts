@@ -97,7 +97,6 @@ describe("the first release, to a local registry", () => {
       expect(`${pkg.name}@${manifest.version}`).toBe(`${pkg.name}@0.1.0`);
       const changelog = await readFile(join(dir, "CHANGELOG.md"), "utf8");
       expect(changelog).toContain("## 0.1.0");
-      expect(changelog).toContain("First release.");
     }
     expect(initialVersionChanges.filter((file) => file.startsWith(".changeset/initial-release-")).length).toBeGreaterThanOrEqual(9);
     // Private packages are not versioned.
@@ -131,7 +130,7 @@ describe("a user of the registry", () => {
   }, 120000);
 
   it("installs tchannel-ts with pnpm and runs the keyvalue server and client", async () => {
-    await runCommand("pnpm", ["add", "tchannel-ts", "--reporter=append-only"], { cwd: pnpmUser.dir, env: userEnv(), timeoutMs: 300000 });
+    await runCommand("pnpm", ["add", "tchannel-ts", "--reporter=append-only", "--config.minimum-release-age=0"], { cwd: pnpmUser.dir, env: userEnv(), timeoutMs: 300000 });
     const manifest = await readJson<{ dependencies: Record<string, string> }>(join(pnpmUser.dir, "package.json"));
     expect(manifest.dependencies).toEqual({ "tchannel-ts": "^0.1.0" });
     await keyvalueRoundTrip(pnpmUser);
@@ -169,7 +168,14 @@ describe("a patch of @tchannel/frame alone", () => {
   it("reaches the pnpm user with pnpm update @tchannel/frame, and the app still runs", async () => {
     expect(await installedVersions(pnpmUser)).toEqual({ tchannel: "0.1.0", frame: "0.1.0" });
     // Without a name, pnpm update updates direct dependencies only; frame comes through tchannel-ts.
-    await runCommand("pnpm", ["update", FRAME, "--reporter=append-only"], { cwd: pnpmUser.dir, env: userEnv(), timeoutMs: 300000 });
+    // A fresh metadata cache: pnpm's own still holds the frame document of the first install
+    // (minutes old here; a real user upgrades later than that).
+    const cacheDir = join(pnpmUser.dir, ".pnpm-cache-after-release");
+    await runCommand("pnpm", ["update", FRAME, "--reporter=append-only", `--config.cache-dir=${cacheDir}`, "--config.minimum-release-age=0"], {
+      cwd: pnpmUser.dir,
+      env: userEnv(),
+      timeoutMs: 300000,
+    });
     expect(await installedVersions(pnpmUser)).toEqual({ tchannel: "0.1.0", frame: "0.1.1" });
     await keyvalueRoundTrip(pnpmUser);
   }, 600000);
