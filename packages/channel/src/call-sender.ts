@@ -66,6 +66,12 @@ export class CallSender {
     if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
     if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
     const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
+    const maxArgSize = this.#options.maxArgSize;
+    if ((options.arg2?.length ?? 0) > maxArgSize || (options.arg3?.length ?? 0) > maxArgSize) {
+      // Checked before anything is encoded: a peer with the same limit would refuse it anyway.
+      const size = Math.max(options.arg2?.length ?? 0, options.arg3?.length ?? 0);
+      throw new BadRequestError(`an arg of ${size} bytes exceeds maxArgSize (${maxArgSize} bytes)`, { service: options.service, endpoint });
+    }
     const candidates = this.#peers.candidates(options.hostPort);
     // Made on the first retry: most calls have one attempt.
     let tried: Set<Peer> | undefined;

@@ -91,4 +91,16 @@ export interface OutboundReply {
   arg3: Uint8Array;
 }
 
+/** Options of `register` (and of every scheme client's `register`). */
+export interface RegisterOptions {
+  /** The service the endpoint belongs to; default: the channel's name. */
+  service?: string;
+  /**
+   * Largest call request accepted for this endpoint, its three args together, in bytes; default:
+   * the channel's `maxRequestSize` (16 MiB). Larger requests are answered BadRequest as soon as
+   * their bytes cross it, before the rest is buffered.
+   */
+  maxRequestSize?: number;
+}
+
 export type InboundHandler = (call: InboundCall) => OutboundReply | Promise<OutboundReply>;

@@ -1,15 +1,15 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { type Socket, connect } from "node:net";
+import type { Socket } from "node:net";
 import { ChecksumType, EMPTY_TRACING, ErrorCode, type ErrorFrame, type Frame, FrameDecoder, FrameType, type InitFrame, NULL_ID, encodeCallReq, encodeFrame } from "@tchannel/frame";
+import { destroyProbes, probe } from "../test/probe.js";
 import { TChannel } from "./tchannel.js";
 
 // Hand-built frames against a live server (spec §14.4, docs/known-hazards.md): each gets the
 // protocol's answer, and the server keeps serving everyone else.
 
 const open: TChannel[] = [];
-const sockets: Socket[] = [];
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
+  destroyProbes();
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
@@ -18,49 +18,6 @@ async function server(options: { idleFrameTimeout?: number; initTimeout?: number
   open.push(ch);
   ch.raw.register("echo", (req) => req.body);
   return { ch, hostPort: await ch.listen() };
-}
-
-/** A raw TCP peer that records decoded frames and whether the server closed the connection. */
-async function probe(hostPort: string) {
-  const [host, port] = hostPort.split(":");
-  const socket = connect({ host: host!, port: Number(port) });
-  sockets.push(socket);
-  await new Promise((r) => socket.once("connect", r));
-  const decoder = new FrameDecoder();
-  const frames: Frame[] = [];
-  const waiters: Array<() => void> = [];
-  let closed = false;
-  socket.on("data", (d) => {
-    frames.push(...decoder.push(d));
-    for (const w of waiters.splice(0)) w();
-  });
-  socket.on("close", () => {
-    closed = true;
-    for (const w of waiters.splice(0)) w();
-  });
-  const until = async (cond: () => boolean, ms = 2000) => {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out; frames: ${JSON.stringify(frames.map((f) => f.type))}, closed: ${closed}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 20);
-      });
-    }
-  };
-  return {
-    socket,
-    frames,
-    get closed() {
-      return closed;
-    },
-    send: (b: Buffer) => socket.write(b),
-    until,
-    async handshake() {
-      socket.write(encodeFrame({ type: FrameType.InitReq, id: 1, version: 2, headers: { host_port: "0.0.0.0:0", process_name: "probe" } }));
-      await until(() => frames.some((f) => f.type === FrameType.InitRes));
-    },
-  };
 }
 
 function callReq(id: number, over: { ttl?: number; endpoint?: string; headers?: Record<string, string> } = {}): Buffer {

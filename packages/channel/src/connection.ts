@@ -14,6 +14,8 @@ import {
   FrameType,
   MAX_MESSAGE_ID,
   MessageAssembler,
+  MessageTooLargeError,
+  PartialMessageLimitError,
   NULL_ID,
   PROTOCOL_VERSION,
   type Frame,
@@ -36,6 +38,10 @@ export interface ConnectionOwner {
   readonly initTimeout: number;
   readonly idleFrameTimeout: number;
   readonly maxArgSize: number;
+  readonly maxPartialMessages: number;
+  readonly maxPartialBytes: number;
+  /** The largest call request accepted for the endpoint a first frame names (`maxRequestSize`). */
+  requestSizeLimit(first: CallReqFrame): number;
   onIdentified(conn: Connection): void;
   onCallRequest(conn: Connection, message: AssembledMessage<CallReqFrame>): void;
   /**
@@ -105,6 +111,9 @@ export class Connection {
   /** Streamed requests given up on (timeout, cancel) whose remaining frames are dropped quietly. */
   readonly #droppedRequests = new Set<number>();
   #initTimer: NodeJS.Timeout | undefined;
+  /** Expires unfinished fragmented requests at their TTL; armed only while there are some. */
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #expiryAt = Number.POSITIVE_INFINITY;
   #resolveReady!: () => void;
   #rejectReady!: (error: TChannelError) => void;
 
@@ -114,6 +123,9 @@ export class Connection {
     this.#owner = owner;
     this.#requests = new MessageAssembler({
       maxArgSize: owner.maxArgSize,
+      maxMessageSize: (first) => owner.requestSizeLimit(first as CallReqFrame),
+      maxPartialMessages: owner.maxPartialMessages,
+      maxPartialBytes: owner.maxPartialBytes,
       streamFor: owner.streamRequest ? (first) => owner.streamRequest!(this, first as CallReqFrame) : undefined,
     });
     this.#responses = new MessageAssembler({
@@ -306,6 +318,7 @@ export class Connection {
     if (this.#state === "closed") return;
     this.#state = "closed";
     clearTimeout(this.#initTimer);
+    clearTimeout(this.#expiryTimer);
     const failure = error ?? new NetworkError("connection closed", { hostPort: this.remoteHostPort || undefined });
     this.#rejectReady(failure);
     const pending = [...this.#pending.values()];
@@ -395,6 +408,7 @@ export class Connection {
           return;
         }
         if (message) this.#owner.onCallRequest(this, message as AssembledMessage<CallReqFrame>);
+        else if (frame.type === FrameType.CallReq && this.#requests.has(frame.id)) this.#armExpiry(this.#requests.nextDeadline);
         return;
       }
       case FrameType.CallRes:
@@ -480,12 +494,42 @@ export class Connection {
     const type = bytes[2];
     const id = err.frameId ?? NULL_ID;
     if (this.#state === "ready" && (type === FrameType.CallReq || type === FrameType.CallReqContinue) && id !== NULL_ID) {
-      this.#requests.discard(id);
-      this.sendError(id, ErrorCode.BadRequest, EMPTY_TRACING, `tchannel read failure: ${err.message}`);
+      // The assembler has dropped the message (and swallows its remaining fragments): one answer.
+      if (err instanceof MessageTooLargeError) {
+        this.sendError(id, ErrorCode.BadRequest, EMPTY_TRACING, `call request too large: ${err.message} (maxRequestSize)`);
+      } else if (err instanceof PartialMessageLimitError) {
+        this.sendError(id, ErrorCode.Busy, EMPTY_TRACING, `too many unfinished requests on this connection: ${err.message}`);
+      } else {
+        this.sendError(id, ErrorCode.BadRequest, EMPTY_TRACING, `tchannel read failure: ${err.message}`);
+      }
       this.#owner.onRequestFailed?.(this, id, err);
       return;
     }
     this.#fatal(type === undefined || err.code === "TCHANNEL_FRAME_UNKNOWN_TYPE" ? NULL_ID : id, `tchannel read failure: ${err.message}`);
+  }
+
+  /** Runs `#expire` at `deadline` (a `performance.now()` time), unless it runs earlier already. */
+  #armExpiry(deadline: number): void {
+    if (deadline >= this.#expiryAt || this.#state === "closed") return;
+    clearTimeout(this.#expiryTimer);
+    this.#expiryAt = deadline;
+    // +1: never before the deadline, whatever the timer's rounding.
+    this.#expiryTimer = setTimeout(() => this.#expire(), Math.max(0, Math.ceil(deadline - performance.now())) + 1);
+    this.#expiryTimer.unref();
+  }
+
+  /** Answers Timeout for fragmented requests whose TTL passed before their last fragment came. */
+  #expire(): void {
+    this.#expiryTimer = undefined;
+    this.#expiryAt = Number.POSITIVE_INFINITY;
+    if (this.#state === "closed") return;
+    for (const first of this.#requests.expire(performance.now())) {
+      const ttl = (first as CallReqFrame).ttl;
+      const message = `request timed out: its last fragment did not arrive within its TTL of ${ttl}ms`;
+      this.sendError(first.id, ErrorCode.Timeout, first.tracing, message);
+      this.#owner.onRequestFailed?.(this, first.id, new Error(message));
+    }
+    if (this.#requests.pending > 0) this.#armExpiry(this.#requests.nextDeadline);
   }
 
   #onHandshakeFrame(frame: Frame): void {

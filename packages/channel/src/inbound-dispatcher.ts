@@ -10,6 +10,8 @@ import { serverCallAbandoned, serverCallAnswered, serverCallMessage, serverCallS
 interface Registration {
   scheme: string;
   handler: InboundHandler;
+  /** The endpoint's own `maxRequestSize`, if it has one. */
+  maxRequestSize: number | undefined;
 }
 
 interface InboundState {
@@ -67,6 +69,10 @@ const EMPTY = Buffer.alloc(0);
  */
 export class InboundDispatcher {
   readonly #channelName: string;
+  readonly #maxRequestSize: number;
+  readonly #maxArgSize: number;
+  /** Endpoints registered with their own `maxRequestSize`: none, usually, and then no lookup. */
+  #sizeOverrides = 0;
   readonly #handlers = new Map<string, Map<string, Registration>>();
   readonly #inbound = new Map<Connection, Map<number, InboundState>>();
   #fallback: InboundHandler | undefined;
@@ -74,8 +80,18 @@ export class InboundDispatcher {
   #inflight = 0;
   #drained: (() => void) | undefined;
 
-  constructor(channelName: string) {
+  constructor(channelName: string, options: { maxRequestSize: number; maxArgSize: number }) {
     this.#channelName = channelName;
+    this.#maxRequestSize = options.maxRequestSize;
+    this.#maxArgSize = options.maxArgSize;
+  }
+
+  /** The largest call request accepted for the service and endpoint a first frame names. */
+  requestSizeLimit(first: CallReqFrame): number {
+    if (this.#sizeOverrides === 0) return this.#maxRequestSize;
+    const arg1 = first.args[0];
+    const endpoint = arg1 === undefined ? "" : Buffer.from(arg1.buffer, arg1.byteOffset, arg1.byteLength).toString("utf8");
+    return this.#handlers.get(first.service)?.get(endpoint)?.maxRequestSize ?? this.#maxRequestSize;
   }
 
   /** Inbound calls being handled, across every connection. */
@@ -83,10 +99,12 @@ export class InboundDispatcher {
     return this.#inflight;
   }
 
-  register(service: string, endpoint: string, scheme: string, handler: InboundHandler): void {
+  register(service: string, endpoint: string, scheme: string, handler: InboundHandler, maxRequestSize: number | undefined): void {
     let endpoints = this.#handlers.get(service);
     if (!endpoints) this.#handlers.set(service, (endpoints = new Map()));
-    endpoints.set(endpoint, { scheme, handler });
+    if (endpoints.get(endpoint)?.maxRequestSize !== undefined) this.#sizeOverrides--;
+    if (maxRequestSize !== undefined) this.#sizeOverrides++;
+    endpoints.set(endpoint, { scheme, handler, maxRequestSize });
   }
 
   setFallbackHandler(handler: InboundHandler | undefined): void {
@@ -208,6 +226,9 @@ export class InboundDispatcher {
       this.#finish(state);
       if (observed !== undefined) serverCallSettled(observed, reply, error);
       let failure: unknown;
+      if (error === undefined && (reply!.arg2.length > this.#maxArgSize || reply!.arg3.length > this.#maxArgSize)) {
+        error = failure = new Error(`the handler's answer has an arg of ${Math.max(reply!.arg2.length, reply!.arg3.length)} bytes, over maxArgSize (${this.#maxArgSize})`);
+      }
       if (error === undefined) {
         try {
           conn.sendResponse({

@@ -3,7 +3,7 @@
 
 export { TChannel } from "./tchannel.js";
 export type { TChannelOptions } from "./options.js";
-export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, TransportInfo } from "./call-types.js";
+export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
 export { ArgStream, STREAM_HIGH_WATER } from "./arg-stream.js";
 export type { StreamBody } from "./body-pump.js";
 export type { StreamedCallOptions, StreamedCallResult, StreamedHandler, StreamedInboundCall, StreamedReply } from "./streamed-types.js";

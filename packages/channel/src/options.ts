@@ -24,8 +24,32 @@ export const TChannelOptionsSchema = z.object({
   initTimeout: z.number().int().positive().default(5_000),
   /** A frame left half-sent for this long closes the connection (known-hazards #4). */
   idleFrameTimeout: z.number().int().positive().default(30_000),
-  /** Largest arg accepted from the network. */
+  /**
+   * Largest arg (arg2 or arg3) in either direction: received ones larger fail the message, and a
+   * call or an answer with a larger one fails before it is encoded. 64 MiB, as before limits per
+   * message existed; `maxRequestSize` is the tighter limit on what a server accepts.
+   */
   maxArgSize: z.number().int().positive().default(64 * 1024 * 1024),
+  /**
+   * Largest call request this channel accepts, its three args together (per endpoint: the
+   * `maxRequestSize` option of `register`). Buffering stops as soon as a request crosses it and the
+   * caller gets BadRequest at once. 16 MiB by default: 4x gRPC's 4 MiB default, because TChannel has
+   * no streaming, so a bulk payload has to arrive as one message.
+   */
+  maxRequestSize: z.number().int().positive().default(16 * 1024 * 1024),
+  /**
+   * Per connection, fragmented requests started and not yet finished; one more is answered Busy.
+   * Our own sender and tchannel-node/-go finish a message before starting the next on one socket
+   * or interleave a few, so 1 024 leaves a wide margin.
+   */
+  maxPartialMessages: z.number().int().positive().default(1024),
+  /**
+   * Per connection, bytes held by unfinished requests together (64 MiB: four requests of the
+   * default maximum); a request that would take them over is answered Busy, unless it is the
+   * only unfinished one (then `maxRequestSize` alone bounds it). Unfinished requests also expire
+   * at their TTL, answered Timeout.
+   */
+  maxPartialBytes: z.number().int().positive().default(64 * 1024 * 1024),
   /** How long `close()` waits for inbound calls in progress. */
   drainTimeout: z.number().int().nonnegative().default(5_000),
 });

@@ -1,5 +1,5 @@
 import type { HeaderMap } from "@tchannel/frame";
-import type { CallOptions, TransportInfo } from "./call-types.js";
+import type { CallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
 
 /**
  * An arg scheme (spec §15): how a scheme turns application headers and bodies into arg2 and arg3
@@ -62,6 +62,6 @@ export interface SchemeCallOptions<Body, Headers> extends CallOptions {
 /** `tchannel.raw`, `tchannel.json`...: call with the scheme, and register handlers for it. */
 export interface SchemeClient<Body, Headers> {
   (options: SchemeCallOptions<Body, Headers>): Promise<Response<Body, Headers>>;
-  register(endpoint: string, handler: Handler<Body, Headers>, options?: { service?: string }): void;
+  register(endpoint: string, handler: Handler<Body, Headers>, options?: RegisterOptions): void;
   readonly scheme: ArgScheme<Body, Headers>;
 }

@@ -1,6 +1,6 @@
 import { type Server, createServer } from "node:net";
 import { basename } from "node:path";
-import type { CallResult, InboundHandler, RawCallOptions } from "./call-types.js";
+import type { CallResult, InboundHandler, RawCallOptions, RegisterOptions } from "./call-types.js";
 import { callInterceptor } from "./call-interceptor.js";
 import { CallSender } from "./call-sender.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
@@ -45,7 +45,7 @@ export class TChannel {
     this.#processName = this.#options.processName ?? `${basename(process.argv[1] ?? "node")}[${process.pid}]`;
     const channel = this;
     const opts = this.#options;
-    const inbound = (this.#inbound = new InboundDispatcher(this.name));
+    const inbound = (this.#inbound = new InboundDispatcher(this.name, opts));
     const streamed = (this.#streamed = new StreamedDispatcher(this.name));
     this.#owner = {
       get hostPort() {
@@ -55,6 +55,9 @@ export class TChannel {
       initTimeout: opts.initTimeout,
       idleFrameTimeout: opts.idleFrameTimeout,
       maxArgSize: opts.maxArgSize,
+      maxPartialMessages: opts.maxPartialMessages,
+      maxPartialBytes: opts.maxPartialBytes,
+      requestSizeLimit: (first) => inbound.requestSizeLimit(first),
       onIdentified: (conn) => this.#onIdentified(conn),
       onCallRequest: (conn, message) => inbound.onCallRequest(conn, message),
       onCancel: (conn, id) => {
@@ -132,8 +135,8 @@ export class TChannel {
    * Registers a low-level handler for `endpoint` (arg1) of `service` (default: this channel's
    * name) and scheme. Scheme clients (`raw.register`, `json.register`) build on this.
    */
-  register(endpoint: string, scheme: string, handler: InboundHandler, options: { service?: string } = {}): void {
-    this.#inbound.register(options.service ?? this.name, endpoint, scheme, handler);
+  register(endpoint: string, scheme: string, handler: InboundHandler, options: RegisterOptions = {}): void {
+    this.#inbound.register(options.service ?? this.name, endpoint, scheme, handler, options.maxRequestSize);
   }
 
   /**

@@ -107,6 +107,27 @@ export class ArgTooLargeError extends FrameError {
   }
 }
 
+/** A message (its three args together) is larger than the receiver accepts for it. */
+export class MessageTooLargeError extends FrameError {
+  readonly code = "TCHANNEL_FRAME_MESSAGE_TOO_LARGE";
+  readonly fatal = false;
+  constructor(readonly size: number, readonly limit: number, frameId?: number, frameType?: number) {
+    super(`message of ${size} bytes or more exceeds the limit of ${limit} bytes`, frameId, frameType);
+  }
+}
+
+/**
+ * Starting or growing this message would break a bound on a connection's unfinished messages
+ * (their count, or the bytes they hold together). The receiver is overloaded, not the message bad.
+ */
+export class PartialMessageLimitError extends FrameError {
+  readonly code = "TCHANNEL_FRAME_PARTIAL_LIMIT";
+  readonly fatal = false;
+  constructor(readonly reason: string, frameId?: number, frameType?: number) {
+    super(reason, frameId, frameType);
+  }
+}
+
 /** A frame object that cannot be written as given (a caller's mistake, not bad input). */
 export class FrameEncodeError extends Error {
   readonly code = "TCHANNEL_FRAME_ENCODE";

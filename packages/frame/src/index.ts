@@ -30,6 +30,8 @@ export {
   FrameSizeError,
   InvalidHeaderError,
   MalformedFrameError,
+  MessageTooLargeError,
+  PartialMessageLimitError,
   TruncatedFrameError,
   UnknownFrameTypeError,
   UnsupportedChecksumError,

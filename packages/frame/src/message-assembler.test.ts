@@ -4,7 +4,7 @@ import { ChecksumType } from "./checksum.js";
 import { decodeFrame } from "./decode-frame.js";
 import { encodeCallReq } from "./encode-call-message.js";
 import { encodeFrame } from "./encode-frame.js";
-import { ArgTooLargeError, ChecksumMismatchError, FragmentationError } from "./errors.js";
+import { ArgTooLargeError, ChecksumMismatchError, FragmentationError, MessageTooLargeError, PartialMessageLimitError } from "./errors.js";
 import { FrameReader } from "./frame-reader.js";
 import { FrameType } from "./frame-type.js";
 import type { ArgsFrame, CallReqFrame } from "./frame.js";
@@ -131,7 +131,6 @@ describe("MessageAssembler", () => {
   });
 });
 
-
 describe("MessageAssembler over reused buffers (FrameReader reuseSplitFrames)", () => {
   function message(arg2Size: number, arg3Size: number, id: number): { bytes: Buffer; args: Buffer[] } {
     const args = [Buffer.from("ep"), Buffer.alloc(arg2Size, 2), Buffer.from(Array.from({ length: arg3Size }, (_, i) => (i * 31 + id) & 0xff))];
@@ -210,5 +209,90 @@ describe("MessageAssembler over reused buffers (FrameReader reuseSplitFrames)", 
     expect(() => assembler.push(decodeFrame(fs[2]!) as ArgsFrame)).toThrow(ChecksumMismatchError);
     expect(bytes).toBe(before);
     expect(assembler.pending).toBe(0);
+  });
+});
+
+describe("MessageAssembler limits", () => {
+  describe("bounds on what a peer can make us hold", () => {
+    it("stops at the message size limit as soon as it is crossed and swallows the rest of that message", () => {
+      const parts = frames(300_000); // five frames
+      expect(parts.length).toBe(5);
+      const assembler = new MessageAssembler({ maxMessageSize: 100_000 });
+      expect(assembler.push(parts[0]!)).toBeUndefined();
+      const err = catchError(() => assembler.push(parts[1]!));
+      expect(err).toBeInstanceOf(MessageTooLargeError);
+      expect(err).toMatchObject({ frameId: 1, limit: 100_000 });
+      expect(assembler.pending).toBe(0);
+      expect(assembler.pendingBytes).toBe(0);
+      // The sender has its answer: its remaining fragments are dropped without another error.
+      for (const f of parts.slice(2)) expect(assembler.push(f)).toBeUndefined();
+      // ...up to its last one: after it, a stray continue is an error again.
+      expect(() => assembler.push(parts[2]!)).toThrow(FragmentationError);
+      // And an unfragmented message over the limit fails too.
+      expect(() => new MessageAssembler({ maxMessageSize: 1000 }).push(frames(1000)[0]!)).toThrow(MessageTooLargeError);
+    });
+
+    it("takes the limit per message from its first frame", () => {
+      const seen: string[] = [];
+      const assembler = new MessageAssembler({
+        maxMessageSize: (first) => {
+          seen.push(first.args[0]!.toString());
+          return first.id === 1 ? 1_000_000 : 10;
+        },
+      });
+      for (const f of frames(140_000, 1).slice(0, -1)) assembler.push(f);
+      expect(() => assembler.push(frames(100, 2)[0]!)).toThrow(MessageTooLargeError);
+      expect(assembler.push(frames(140_000, 1).at(-1)!)).toBeDefined();
+      expect(seen).toEqual(["ep", "ep"]);
+    });
+
+    it("bounds the count of unfinished messages", () => {
+      const assembler = new MessageAssembler({ maxPartialMessages: 2 });
+      assembler.push(frames(70_000, 1)[0]!);
+      assembler.push(frames(70_000, 2)[0]!);
+      expect(() => assembler.push(frames(70_000, 3)[0]!)).toThrow(PartialMessageLimitError);
+      expect(assembler.pending).toBe(2);
+      // Its continuation is swallowed, not answered again.
+      expect(assembler.push(frames(70_000, 3)[1]!)).toBeUndefined();
+      expect(assembler.push(frames(70_000, 1)[1]!)).toBeDefined();
+    });
+
+    it("bounds the bytes unfinished messages hold together, but lets one message alone use its own limit", () => {
+      const alone = new MessageAssembler({ maxPartialBytes: 100_000 });
+      const big = frames(300_000, 1);
+      for (const f of big.slice(0, -1)) expect(alone.push(f)).toBeUndefined();
+      expect(alone.push(big.at(-1)!)).toBeDefined();
+      expect(alone.pendingBytes).toBe(0);
+
+      const two = new MessageAssembler({ maxPartialBytes: 100_000 });
+      two.push(frames(300_000, 1)[0]!); // ~65 KB held
+      expect(() => two.push(frames(300_000, 2)[0]!)).toThrow(PartialMessageLimitError);
+      expect(two.pending).toBe(1);
+      expect(two.pendingBytes).toBeLessThan(100_000);
+      expect(two.push(frames(300_000, 2)[1]!)).toBeUndefined(); // swallowed
+    });
+
+    it("expires unfinished requests at their TTL and swallows their late fragments", () => {
+      const assembler = new MessageAssembler();
+      const [first, cont] = frames(70_000, 7); // ttl 100 ms
+      const before = performance.now();
+      assembler.push(first!);
+      expect(assembler.nextDeadline).toBeGreaterThanOrEqual(before + 100);
+      expect(assembler.expire(before + 50)).toEqual([]);
+      const expired = assembler.expire(performance.now() + 101);
+      expect(expired.map((f) => f.id)).toEqual([7]);
+      expect(assembler.pending).toBe(0);
+      expect(assembler.pendingBytes).toBe(0);
+      expect(assembler.nextDeadline).toBe(Number.POSITIVE_INFINITY);
+      expect(assembler.push(cont!)).toBeUndefined();
+    });
+
+    it("keeps a bounded memory of rejected messages whatever a peer abandons", () => {
+      const assembler = new MessageAssembler({ maxMessageSize: 10, maxPartialMessages: 4 });
+      for (let id = 1; id <= 100; id++) expect(() => assembler.push(frames(70_000, id)[0]!)).toThrow(MessageTooLargeError);
+      // Only the last four are remembered; older ids' continuations are errors again.
+      expect(assembler.push(frames(70_000, 100)[1]!)).toBeUndefined();
+      expect(() => assembler.push(frames(70_000, 1)[1]!)).toThrow(FragmentationError);
+    });
   });
 });

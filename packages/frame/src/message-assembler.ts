@@ -1,6 +1,6 @@
 import { ChecksumType, computeChecksum } from "./checksum.js";
 import { FLAG_MORE_FRAGMENTS, MAX_ARG1_SIZE } from "./constants.js";
-import { ArgTooLargeError, ChecksumMismatchError, FragmentationError } from "./errors.js";
+import { ArgTooLargeError, ChecksumMismatchError, FragmentationError, type FrameError, MessageTooLargeError, PartialMessageLimitError } from "./errors.js";
 import { FrameType } from "./frame-type.js";
 import type { ArgsFrame, CallReqFrame, CallResFrame } from "./frame.js";
 
@@ -13,6 +13,20 @@ export interface AssembledMessage<F extends CallReqFrame | CallResFrame = CallRe
 export interface MessageAssemblerOptions {
   /** Largest arg accepted, in bytes; larger ones fail with ArgTooLargeError. Default 64 MiB. */
   maxArgSize?: number;
+  /**
+   * Largest message (arg1 + arg2 + arg3) accepted, in bytes, or a function that decides it from a
+   * message's first frame (e.g. by service and endpoint); larger ones fail with
+   * MessageTooLargeError as soon as the bytes received cross it. Default: no limit but `maxArgSize`.
+   * Streamed messages (`streamFor`) are the sink's to bound.
+   */
+  maxMessageSize?: number | ((first: CallReqFrame | CallResFrame) => number);
+  /** Unfinished fragmented messages held at once; one more fails with PartialMessageLimitError. Default: no limit. */
+  maxPartialMessages?: number;
+  /**
+   * Bytes held by unfinished messages together. A message that would take them over fails with
+   * PartialMessageLimitError, unless it is the only one (then only its own limits apply). Default: no limit.
+   */
+  maxPartialBytes?: number;
   /** Verify checksums (spec §8 makes it optional; tchannel-node, -go and -python do). Default true. */
   verifyChecksums?: boolean;
   /**
@@ -44,6 +58,11 @@ interface PartialMessage {
   builder: ArgBuilder | null;
   sizes: [number, number, number];
   sink: ArgSink | undefined;
+  /** Bytes of args received (held, unless streamed), and the most this message may have. */
+  total: number;
+  limit: number;
+  /** `performance.now()` after which the sender has given up on it (its TTL); Infinity for responses. */
+  deadline: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -99,9 +118,19 @@ export class MessageAssembler {
   readonly #maxArgSize: number;
   readonly #verify: boolean;
   readonly #streamFor: MessageAssemblerOptions["streamFor"];
+  /** Ids of messages rejected mid-way whose remaining fragments are swallowed, with their continue type. */
+  readonly #dropped = new Map<number, number>();
+  readonly #maxMessageSize: number | ((first: CallReqFrame | CallResFrame) => number);
+  readonly #maxPartialMessages: number;
+  readonly #maxPartialBytes: number;
+  /** Bytes held by unfinished (not streamed) messages. */
+  #bytes = 0;
 
   constructor(options: MessageAssemblerOptions = {}) {
     this.#maxArgSize = options.maxArgSize ?? 64 * 1024 * 1024;
+    this.#maxMessageSize = options.maxMessageSize ?? Number.POSITIVE_INFINITY;
+    this.#maxPartialMessages = options.maxPartialMessages ?? Number.POSITIVE_INFINITY;
+    this.#maxPartialBytes = options.maxPartialBytes ?? Number.POSITIVE_INFINITY;
     this.#verify = options.verifyChecksums ?? true;
     this.#streamFor = options.streamFor;
   }
@@ -116,9 +145,38 @@ export class MessageAssembler {
     return this.#partial.has(id);
   }
 
+  /** Bytes held by messages started but not yet complete. */
+  get pendingBytes(): number {
+    return this.#bytes;
+  }
+
   /** Forgets a partial message (its caller gave up, or an error frame ended it). */
   discard(id: number): void {
-    this.#partial.delete(id);
+    const state = this.#partial.get(id);
+    if (state !== undefined) this.#remove(id, state);
+    this.#dropped.delete(id);
+  }
+
+  /** The earliest TTL deadline (`performance.now()` time) of an unfinished message; Infinity if none. */
+  get nextDeadline(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const state of this.#partial.values()) if (state.deadline < next) next = state.deadline;
+    return next;
+  }
+
+  /**
+   * Drops every unfinished message whose TTL has passed at `now` (a `performance.now()` time) and
+   * returns their first frames, so the owner can answer them; their late fragments are swallowed.
+   */
+  expire(now: number): (CallReqFrame | CallResFrame)[] {
+    const expired: (CallReqFrame | CallResFrame)[] = [];
+    for (const [id, state] of this.#partial) {
+      if (state.deadline > now) continue;
+      this.#remove(id, state);
+      this.#drop(id, state.continueType);
+      expired.push(state.frame);
+    }
+    return expired;
   }
 
   /**
@@ -130,16 +188,21 @@ export class MessageAssembler {
     const more = (frame.flags & FLAG_MORE_FRAGMENTS) !== 0;
     if (frame.type === FrameType.CallReq || frame.type === FrameType.CallRes) {
       if (this.#partial.has(frame.id)) {
-        this.#partial.delete(frame.id);
-        throw new FragmentationError(`message id ${frame.id} is already in progress`, frame.id, frame.type);
+        this.#remove(frame.id, this.#partial.get(frame.id)!);
+        throw this.#rejected(new FragmentationError(`message id ${frame.id} is already in progress`, frame.id, frame.type), frame, more);
       }
+      this.#dropped.delete(frame.id);
       if (frame.type === FrameType.CallReq && (frame.args[0]?.length ?? 0) > MAX_ARG1_SIZE) {
-        throw new ArgTooLargeError(1, frame.args[0]!.length, MAX_ARG1_SIZE, frame.id, frame.type);
+        throw this.#rejected(new ArgTooLargeError(1, frame.args[0]!.length, MAX_ARG1_SIZE, frame.id, frame.type), frame, more);
       }
       const sink = this.#streamFor?.(frame);
-      if (!more && sink === undefined) return this.#whole(frame, transient);
+      const limit = sink !== undefined ? Number.POSITIVE_INFINITY : typeof this.#maxMessageSize === "number" ? this.#maxMessageSize : this.#maxMessageSize(frame);
+      if (!more && sink === undefined) return this.#whole(frame, transient, limit);
       if (more && frame.args.length < 2) {
-        throw new FragmentationError("arg1 must be complete in the first frame, followed by the start of arg2", frame.id, frame.type);
+        throw this.#rejected(new FragmentationError("arg1 must be complete in the first frame, followed by the start of arg2", frame.id, frame.type), frame, more);
+      }
+      if (more && this.#partial.size >= this.#maxPartialMessages) {
+        throw this.#rejected(new PartialMessageLimitError(`${this.#partial.size} unfinished messages already (the limit)`, frame.id, frame.type), frame, more);
       }
       const state: PartialMessage = {
         frame,
@@ -151,6 +214,9 @@ export class MessageAssembler {
         builder: null,
         sizes: [0, 0, 0],
         sink,
+        total: 0,
+        limit,
+        deadline: frame.type === FrameType.CallReq ? performance.now() + frame.ttl : Number.POSITIVE_INFINITY,
       };
       // The frame's fields outlive it (the tracing bytes are a view): copy them from a reused buffer.
       if (transient) state.frame = Object.assign({}, frame, { tracing: Buffer.from(frame.tracing), args: [] });
@@ -161,15 +227,20 @@ export class MessageAssembler {
     }
     const state = this.#partial.get(frame.id);
     if (state === undefined || state.continueType !== frame.type) {
+      if (state === undefined && this.#dropped.get(frame.id) === frame.type) {
+        // The rest of a message already answered: swallow it, up to its last fragment.
+        if (!more) this.#dropped.delete(frame.id);
+        return undefined;
+      }
       throw new FragmentationError(`continue frame for id ${frame.id}, which has no message in progress`, frame.id, frame.type);
     }
     if (frame.checksumType !== state.checksumType) {
-      this.#partial.delete(frame.id);
-      throw new FragmentationError(`checksum type changed from ${state.checksumType} to ${frame.checksumType} mid-message`, frame.id, frame.type);
+      this.#remove(frame.id, state);
+      throw this.#rejected(new FragmentationError(`checksum type changed from ${state.checksumType} to ${frame.checksumType} mid-message`, frame.id, frame.type), frame, more);
     }
     this.#absorb(state, frame, more, transient);
     if (more) return undefined;
-    this.#partial.delete(frame.id);
+    this.#remove(frame.id, state);
     return this.#finish(state, frame);
   }
 
@@ -182,13 +253,15 @@ export class MessageAssembler {
   }
 
   /** An unfragmented message: the common case, with no state and no copies (one if transient). */
-  #whole(frame: CallReqFrame | CallResFrame, transient: boolean): AssembledMessage {
+  #whole(frame: CallReqFrame | CallResFrame, transient: boolean, limit: number): AssembledMessage {
     if (this.#verify) this.#checkChecksum(frame, 0);
     const [a1, a2, a3] = frame.args as [Uint8Array, Uint8Array, Uint8Array];
     for (let i = 0; i < 3; i++) {
       const n = frame.args[i]!.length;
       if (n > this.#maxArgSize) throw new ArgTooLargeError(i + 1, n, this.#maxArgSize, frame.id, frame.type);
     }
+    const total = a1.length + a2.length + a3.length;
+    if (total > limit) throw new MessageTooLargeError(total, limit, frame.id, frame.type);
     if (transient) {
       // One copy of the frame's bytes that outlive it: args and tracing.
       const copy = Object.assign({}, frame, { tracing: Buffer.from(frame.tracing) });
@@ -205,25 +278,39 @@ export class MessageAssembler {
       try {
         this.#checkChecksum(frame, state.checksum);
       } catch (err) {
-        this.#partial.delete(frame.id);
-        throw err;
+        this.#remove(frame.id, state);
+        throw this.#rejected(err as FrameError, frame, more);
       }
     }
     state.checksum = frame.checksum ?? 0;
     const chunks = frame.args;
+    let bytes = 0;
+    for (let k = 0; k < chunks.length; k++) bytes += chunks[k]!.length;
+    if (state.total + bytes > state.limit) {
+      this.#remove(frame.id, state);
+      throw this.#rejected(new MessageTooLargeError(state.total + bytes, state.limit, frame.id, frame.type), frame, more);
+    }
+    if (state.sink === undefined && this.#bytes + bytes > this.#maxPartialBytes && this.#partial.size > 1) {
+      const held = this.#bytes;
+      this.#remove(frame.id, state);
+      throw this.#rejected(new PartialMessageLimitError(`unfinished messages would hold ${held + bytes} bytes, over the limit of ${this.#maxPartialBytes}`, frame.id, frame.type), frame, more);
+    }
     for (let k = 0; k < chunks.length; k++) {
       if (state.argIndex > 2) {
-        this.#partial.delete(frame.id);
-        throw new FragmentationError("more than 3 args", frame.id, frame.type);
+        this.#remove(frame.id, state);
+        throw this.#rejected(new FragmentationError("more than 3 args", frame.id, frame.type), frame, more);
       }
       const chunk = chunks[k]!;
       const i = state.argIndex;
       const size = state.sizes[i]! + chunk.length;
       if (size > this.#maxArgSize && (state.sink === undefined || i === 0)) {
-        this.#partial.delete(frame.id);
-        throw new ArgTooLargeError(i + 1, size, this.#maxArgSize, frame.id, frame.type);
+        this.#remove(frame.id, state);
+        throw this.#rejected(new ArgTooLargeError(i + 1, size, this.#maxArgSize, frame.id, frame.type), frame, more);
       }
       state.sizes[i] = size;
+      state.total += chunk.length;
+      // Only a message in the map holds bytes (an unfragmented streamed one never enters it).
+      if (state.sink === undefined && this.#partial.get(frame.id) === state) this.#bytes += chunk.length;
       // Every chunk but a fragmented frame's last one completes its arg (spec §9).
       const ends = k < chunks.length - 1 || !more;
       if (state.sink !== undefined) {
@@ -243,6 +330,26 @@ export class MessageAssembler {
       }
       if (ends) state.argIndex++;
     }
+  }
+
+  /** Forgets an unfinished message and the bytes it held. */
+  #remove(id: number, state: PartialMessage): void {
+    if (this.#partial.get(id) !== state) return;
+    this.#partial.delete(id);
+    if (state.sink === undefined) this.#bytes -= state.total;
+  }
+
+  /** A message rejected at `frame`: if more fragments follow, they are swallowed. Returns `err`. */
+  #rejected(err: FrameError, frame: ArgsFrame, more: boolean): FrameError {
+    if (more) this.#drop(frame.id, frame.type === FrameType.CallReq || frame.type === FrameType.CallReqContinue ? FrameType.CallReqContinue : FrameType.CallResContinue);
+    return err;
+  }
+
+  #drop(id: number, continueType: number): void {
+    this.#dropped.set(id, continueType);
+    // Bounded: a peer that abandons rejected messages cannot grow this; the oldest go first.
+    const cap = Number.isFinite(this.#maxPartialMessages) ? this.#maxPartialMessages : 1024;
+    if (this.#dropped.size > cap) this.#dropped.delete(this.#dropped.keys().next().value!);
   }
 
   #checkChecksum(frame: ArgsFrame, seed: number): void {
