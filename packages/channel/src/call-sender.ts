@@ -37,11 +37,32 @@ export class CallSender {
   readonly #channelName: string;
   readonly #options: ResolvedOptions;
   readonly #peers: PeerDirectory;
+  /** Calls in progress (between `call()` and its result), for a graceful close. */
+  #active = 0;
+  #closing = false;
+  #idle: (() => void) | undefined;
 
   constructor(channelName: string, options: ResolvedOptions, peers: PeerDirectory) {
     this.#channelName = channelName;
     this.#options = options;
     this.#peers = peers;
+  }
+
+  /** Calls in progress. */
+  get active(): number {
+    return this.#active;
+  }
+
+  /**
+   * The channel is closing: calls in progress get no more retries and open no connections.
+   * Resolves when none is in progress any more.
+   */
+  drain(): Promise<void> {
+    this.#closing = true;
+    if (this.#active === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#idle = resolve;
+    });
   }
 
   call(options: RawCallOptions): Promise<CallResult> {
@@ -52,49 +73,56 @@ export class CallSender {
   }
 
   async #call(options: RawCallOptions, message: ClientCallMessage | undefined): Promise<CallResult> {
-    const context = requestContextStorage.getStore();
-    const started = performance.now();
-    let deadline = started + (options.timeout ?? this.#options.timeout);
-    // Inside a handler, the inbound call's deadline bounds ours (spec §12).
-    if (context !== undefined && context.deadline < deadline) deadline = context.deadline;
-    const arg1 = typeof options.arg1 === "string" ? endpointBytes(options.arg1) : options.arg1;
-    const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
-    const retryOn = options.retryOn ?? DEFAULT_RETRY_ON;
-    const retryLimit = options.retryLimit ?? DEFAULT_RETRY_LIMIT;
-    const headers: HeaderMap = { as: options.scheme, cn: options.callerName ?? this.#channelName, re: retryOn };
-    if (options.shardKey !== undefined) headers.sk = options.shardKey;
-    if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
-    if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
-    const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
-    const maxArgSize = this.#options.maxArgSize;
-    if ((options.arg2?.length ?? 0) > maxArgSize || (options.arg3?.length ?? 0) > maxArgSize) {
-      // Checked before anything is encoded: a peer with the same limit would refuse it anyway.
-      const size = Math.max(options.arg2?.length ?? 0, options.arg3?.length ?? 0);
-      throw new BadRequestError(`an arg of ${size} bytes exceeds maxArgSize (${maxArgSize} bytes)`, { service: options.service, endpoint });
-    }
-    const candidates = this.#peers.candidates(options.hostPort);
-    // Made on the first retry: most calls have one attempt.
-    let tried: Set<Peer> | undefined;
-    for (let attempt = 0; ; attempt++) {
-      let peer = choosePeer(candidates, tried);
-      // With every candidate tried, a retry goes back to the least busy one.
-      if (peer === undefined && attempt > 0) peer = choosePeer(candidates, undefined);
-      if (peer === undefined) {
-        throw new NoAvailablePeerError("no peer available: pass hostPort, knownPeers or routers", { service: options.service, endpoint });
+    // Counted for a graceful close (drain); here rather than in a wrapper, which would add ticks.
+    this.#active++;
+    try {
+      const context = requestContextStorage.getStore();
+      const started = performance.now();
+      let deadline = started + (options.timeout ?? this.#options.timeout);
+      // Inside a handler, the inbound call's deadline bounds ours (spec §12).
+      if (context !== undefined && context.deadline < deadline) deadline = context.deadline;
+      const arg1 = typeof options.arg1 === "string" ? endpointBytes(options.arg1) : options.arg1;
+      const endpoint = typeof options.arg1 === "string" ? options.arg1 : undefined;
+      const retryOn = options.retryOn ?? DEFAULT_RETRY_ON;
+      const retryLimit = options.retryLimit ?? DEFAULT_RETRY_LIMIT;
+      const headers: HeaderMap = { as: options.scheme, cn: options.callerName ?? this.#channelName, re: retryOn };
+      if (options.shardKey !== undefined) headers.sk = options.shardKey;
+      if (options.routingDelegate !== undefined) headers.rd = options.routingDelegate;
+      if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
+      const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
+      const maxArgSize = this.#options.maxArgSize;
+      if ((options.arg2?.length ?? 0) > maxArgSize || (options.arg3?.length ?? 0) > maxArgSize) {
+        // Checked before anything is encoded: a peer with the same limit would refuse it anyway.
+        const size = Math.max(options.arg2?.length ?? 0, options.arg3?.length ?? 0);
+        throw new BadRequestError(`an arg of ${size} bytes exceeds maxArgSize (${maxArgSize} bytes)`, { service: options.service, endpoint });
       }
-      const remaining = Math.floor(deadline - performance.now());
-      if (remaining < 1) {
-        throw new TimeoutError(`request timed out after ${Math.round(performance.now() - started)}ms`, { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
+      const candidates = this.#peers.candidates(options.hostPort);
+      // Made on the first retry: most calls have one attempt.
+      let tried: Set<Peer> | undefined;
+      for (let attempt = 0; ; attempt++) {
+        let peer = choosePeer(candidates, tried);
+        // With every candidate tried, a retry goes back to the least busy one.
+        if (peer === undefined && attempt > 0) peer = choosePeer(candidates, undefined);
+        if (peer === undefined) {
+          throw new NoAvailablePeerError("no peer available: pass hostPort, knownPeers or routers", { service: options.service, endpoint });
+        }
+        const remaining = Math.floor(deadline - performance.now());
+        if (remaining < 1) {
+          throw new TimeoutError(`request timed out after ${Math.round(performance.now() - started)}ms`, { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
+        }
+        try {
+          if (message === undefined) return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
+          return await this.#observedAttempt(message, attempt, peer, options, arg1, headers, tracing, remaining, deadline);
+        } catch (err) {
+          if (!(err instanceof TChannelError)) throw err;
+          err.describe({ service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
+          (tried ??= new Set()).add(peer);
+          // A closing channel never retries: the call may have run, and a retry would connect again.
+          if (attempt >= retryLimit || options.signal?.aborted || this.#closing || !shouldRetry(err, retryOn)) throw err;
+        }
       }
-      try {
-        if (message === undefined) return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
-        return await this.#observedAttempt(message, attempt, peer, options, arg1, headers, tracing, remaining, deadline);
-      } catch (err) {
-        if (!(err instanceof TChannelError)) throw err;
-        err.describe({ service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
-        (tried ??= new Set()).add(peer);
-        if (attempt >= retryLimit || options.signal?.aborted || !shouldRetry(err, retryOn)) throw err;
-      }
+    } finally {
+      if (--this.#active === 0 && this.#idle !== undefined) this.#idle();
     }
   }
 

@@ -7,6 +7,12 @@ export interface CallOptions {
   service: string;
   /** Milliseconds for the whole call, retries included; default: the channel's (30 000). */
   timeout?: number;
+  /**
+   * Milliseconds for one attempt; default: all the time left for the call. Shorter lets a retry
+   * (with `retryOn` "t" or "ct") reach another peer within `timeout` when one peer hangs (as
+   * tchannel-go's `TimeoutPerAttempt` and tchannel-node's `timeoutPerAttempt`).
+   */
+  timeoutPerAttempt?: number;
   /** Which failures to retry (`re` header): 'c' (default), 't', 'ct' or 'n'. */
   retryOn?: RetryOn;
   /** Retries after the first attempt; default 4. */

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
+import { readFileSync } from "node:fs";
 import type { Socket } from "node:net";
 import { ChecksumType, EMPTY_TRACING, ErrorCode, type ErrorFrame, type Frame, FrameDecoder, FrameType, type InitFrame, NULL_ID, encodeCallReq, encodeFrame } from "@tchannel/frame";
 import { destroyProbes, probe } from "../test/probe.js";
@@ -48,6 +49,10 @@ describe("a server under bad input", () => {
     expect(res).toMatchObject({ type: FrameType.InitRes, id: 1, version: 2 });
     expect(res.headers.host_port).toBe(hostPort);
     expect(res.headers.process_name).toMatch(/\[\d+\]$/);
+    // Our real version (tchannel-go and -node log it), not a placeholder.
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", `file://${__filename}`), "utf8")) as { version: string };
+    expect(res.headers.tchannel_version).toBe(version);
+    expect(res.headers.tchannel_language).toBe("node");
   });
 
   it("serves a hand-built call and answers a ping with the same id", async () => {
@@ -152,6 +157,29 @@ describe("a server under bad input", () => {
     p.send(callReq(5));
     await p.until(() => p.frames.some((f) => f.id === 5));
     expect(p.closed).toBe(false);
+  });
+
+  it("answers a cancel of a call in progress with error 0x02 Cancelled for its id (spec §10) and aborts the handler", async () => {
+    const ch = new TChannel({ name: "server" });
+    open.push(ch);
+    let aborted = false;
+    ch.raw.register("hang", (req) => {
+      req.signal.addEventListener("abort", () => (aborted = true));
+      return new Promise(() => {});
+    });
+    const p = await probe(await ch.listen());
+    await p.handshake();
+    p.send(callReq(5, { endpoint: "hang" }));
+    await new Promise((r) => setTimeout(r, 50));
+    p.send(encodeFrame({ type: FrameType.Cancel, id: 5, ttl: 0, tracing: EMPTY_TRACING, why: "caller gave up" }));
+    await p.until(() => p.frames.some((f) => f.id === 5));
+    expect(p.frames.find((f) => f.id === 5)).toMatchObject({ type: FrameType.Error, code: ErrorCode.Cancelled });
+    expect(aborted).toBe(true);
+    // Answered once: a second cancel for the same id gets nothing.
+    p.send(encodeFrame({ type: FrameType.Cancel, id: 5, ttl: 0, tracing: EMPTY_TRACING, why: "again" }));
+    p.send(callReq(6));
+    await p.until(() => p.frames.some((f) => f.id === 6));
+    expect(p.frames.filter((f) => f.id === 5)).toHaveLength(1);
   });
 });
 

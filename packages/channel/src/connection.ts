@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import {
   type ArgSink,
@@ -40,6 +41,8 @@ export interface ConnectionOwner {
   readonly maxArgSize: number;
   readonly maxPartialMessages: number;
   readonly maxPartialBytes: number;
+  /** The channel is closing: no new connections. */
+  readonly closing: boolean;
   /** The largest call request accepted for the endpoint a first frame names (`maxRequestSize`). */
   requestSizeLimit(first: CallReqFrame): number;
   onIdentified(conn: Connection): void;
@@ -72,7 +75,11 @@ function isLarge(args: readonly [Uint8Array, Uint8Array, Uint8Array]): boolean {
   return args[0].length + args[1].length + args[2].length > LARGE_MESSAGE;
 }
 
-const LIBRARY_VERSION = "0.0.0";
+/** Sent as `tchannel_version` in init (spec §4): this package's version, from its package.json. */
+const LIBRARY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
+/** How long a closed connection may take to flush what it wrote before its socket is destroyed. */
+const CLOSE_FLUSH_TIMEOUT = 1000;
 
 /**
  * One TCP connection speaking TChannel v2: the init handshake (spec §4, §14.1), frame I/O, message
@@ -92,7 +99,11 @@ export class Connection {
    * 0xffffffff), or it was opened before this channel listened (it announced 0.0.0.0:0).
    */
   draining = false;
+  /** The `host:port` this side dialled (outbound connections): the peer may announce another. */
+  dialledHostPort: string | undefined;
   readonly ready: Promise<void>;
+  /** Resolves once the socket is destroyed (its 'close' event), whoever closed it. */
+  readonly closed: Promise<void>;
 
   readonly #socket: Socket;
   readonly #owner: ConnectionOwner;
@@ -138,6 +149,7 @@ export class Connection {
     });
     // Callers await `ready` only when they need it; an unobserved rejection is not a crash.
     this.ready.catch(() => {});
+    this.closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.setNoDelay(true);
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", (err) => this.close(new NetworkError(`socket error: ${err.message}`, { hostPort: this.remoteHostPort || undefined }, { cause: err })));
@@ -329,6 +341,14 @@ export class Connection {
     if (this.#corked) this.#socket.uncork();
     this.#socket.end();
     this.#socket.destroySoon();
+    if (!this.#socket.destroyed) {
+      // A peer that stopped reading (frozen, SIGSTOP) would keep our unflushed bytes, and the
+      // socket, for ever: give the flush a moment, then destroy.
+      const socket = this.#socket;
+      const timer = setTimeout(() => socket.destroy(), CLOSE_FLUSH_TIMEOUT);
+      timer.unref();
+      socket.once("close", () => clearTimeout(timer));
+    }
     this.#owner.onClosed(this, error);
   }
 

@@ -114,11 +114,20 @@ export class UnexpectedError extends ProtocolCodeError {
 
 /** 0x06: the request can never succeed as sent (unknown endpoint, undecodable args...). */
 export class BadRequestError extends ProtocolCodeError {
-  readonly code = "TCHANNEL_BAD_REQUEST";
+  readonly code: string = "TCHANNEL_BAD_REQUEST";
   readonly retry = "not-retryable";
   constructor(message = "bad request", call?: CallDescription, options?: { cause?: unknown }) {
     super(ErrorCode.BadRequest, message, call, options);
   }
+}
+
+/**
+ * A public entry point got an argument of the wrong type or out of range (a number for `service`,
+ * `timeout: "5000"`, `retryOn: "zz"`...). Raised at the call site, before anything is sent; a
+ * BadRequest, since the call can never succeed as written.
+ */
+export class InvalidArgumentError extends BadRequestError {
+  override readonly code = "TCHANNEL_INVALID_ARGUMENT";
 }
 
 /** 0x07: a socket-level failure (connect refused, connection lost mid-call). */
@@ -221,6 +230,7 @@ export const ERROR_CLASSES_BY_NAME: Readonly<Record<string, TChannelErrorClass>>
   UnhealthyError,
   FatalProtocolError,
   InvalidChecksumError,
+  InvalidArgumentError,
   NoAvailablePeerError: NoAvailablePeerError as TChannelErrorClass,
   AlreadyListeningError: AlreadyListeningError as TChannelErrorClass,
   ChannelClosedError: ChannelClosedError as TChannelErrorClass,

@@ -23,6 +23,8 @@ interface InboundState {
   done: boolean;
   /** Its `tracing:tchannel:server:call` message, when that channel had subscribers as it arrived. */
   message: ServerCallMessage | undefined;
+  /** The request's tracing, for the answer to a cancel. */
+  tracing: Uint8Array;
 }
 
 /** The handler's AbortSignal, made on first use; already aborted if the call ended early. */
@@ -111,19 +113,12 @@ export class InboundDispatcher {
     this.#fallback = handler;
   }
 
-  /**
-   * From now on new calls are declined; resolves when the calls in progress have finished, or
-   * after `drainTimeout` ms, whichever comes first.
-   */
-  drain(drainTimeout: number): Promise<void> {
+  /** From now on new calls are declined; resolves when the calls in progress have finished. */
+  drain(): Promise<void> {
     this.#closing = true;
     if (this.#inflight === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, drainTimeout);
-      this.#drained = () => {
-        clearTimeout(timer);
-        resolve();
-      };
+      this.#drained = resolve;
     });
   }
 
@@ -140,6 +135,8 @@ export class InboundDispatcher {
     const state = this.#inbound.get(conn)?.get(id);
     if (!state || state.done) return;
     this.#inbound.get(conn)!.delete(id);
+    // The protocol's answer to a cancel (spec §10): error 0x02 for that id; the handler's signal aborts.
+    conn.sendError(id, ErrorCode.Cancelled, state.tracing, "request cancelled by the caller");
     this.#finish(state, "cancelled by the caller", CancelledError);
   }
 
@@ -198,7 +195,7 @@ export class InboundDispatcher {
     const started = performance.now();
     const deadline = started + frame.ttl;
     const observed = serverCallChannel.hasSubscribers ? serverCallMessage(frame, endpoint, scheme, callerName, conn.remoteHostPort, message.args[1]) : undefined;
-    const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout, message: observed };
+    const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout, message: observed, tracing };
     state.timer = setCoarseTimeout(() => {
       if (state.done) return;
       calls.delete(id);

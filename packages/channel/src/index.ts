@@ -20,6 +20,7 @@ export {
   ChannelClosedError,
   DeclinedError,
   FatalProtocolError,
+  InvalidArgumentError,
   InvalidChecksumError,
   NetworkError,
   NoAvailablePeerError,

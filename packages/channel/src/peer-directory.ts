@@ -1,4 +1,6 @@
 import type { Connection, ConnectionOwner } from "./connection.js";
+import { hostPortProblem } from "./call-arguments.js";
+import { InvalidArgumentError } from "./errors.js";
 import { Peer } from "./peer.js";
 
 /**
@@ -20,7 +22,11 @@ export class PeerDirectory {
   /** The peer at `hostPort`, made on first use. */
   get(hostPort: string): Peer {
     let peer = this.#peers.get(hostPort);
-    if (!peer) this.#peers.set(hostPort, (peer = new Peer(hostPort, this.#owner)));
+    if (!peer) {
+      const problem = hostPortProblem("hostPort", hostPort);
+      if (problem !== undefined) throw new InvalidArgumentError(problem);
+      this.#peers.set(hostPort, (peer = new Peer(hostPort, this.#owner)));
+    }
     return peer;
   }
 
@@ -41,9 +47,13 @@ export class PeerDirectory {
 
   onClosed(conn: Connection): void {
     this.#peers.get(conn.remoteHostPort)?.remove(conn);
+    if (conn.dialledHostPort !== undefined) this.#peers.get(conn.dialledHostPort)?.remove(conn);
   }
 
-  closeAll(): void {
-    for (const peer of this.#peers.values()) peer.close();
+  /** Closes every peer's connections; returns them (to wait for their sockets). */
+  closeAll(): Connection[] {
+    const all: Connection[] = [];
+    for (const peer of this.#peers.values()) all.push(...peer.close());
+    return all;
   }
 }

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { Connection, type ConnectionOwner } from "./connection.js";
-import { NetworkError } from "./errors.js";
+import { ChannelClosedError, NetworkError } from "./errors.js";
 import { parseHostPort } from "./host-port.js";
 
 /**
@@ -48,10 +48,12 @@ export class Peer {
   async connection(): Promise<Connection> {
     const ready = this.readyConnection();
     if (ready) return ready;
+    if (this.#owner.closing) throw new ChannelClosedError("the channel is closing: no new connections", { hostPort: this.hostPort });
     if (!this.#connecting) {
       const { host, port } = parseHostPort(this.hostPort);
       const socket = connect({ host, port });
       this.#connecting = new Connection(socket, "out", this.#owner);
+      this.#connecting.dialledHostPort = this.hostPort;
     }
     const conn = this.#connecting;
     try {
@@ -61,6 +63,10 @@ export class Peer {
     } finally {
       if (this.#connecting === conn) this.#connecting = undefined;
     }
+    // Kept under the address we dialled, whatever the peer announces (localhost vs 127.0.0.1, a
+    // proxy, NAT), so the next call reuses it, as tchannel-go does; the announced address's peer
+    // gets it too (PeerDirectory.onIdentified).
+    if (!conn.isClosed) this.add(conn);
     return conn;
   }
 
@@ -76,8 +82,11 @@ export class Peer {
     if (this.#connecting === conn) this.#connecting = undefined;
   }
 
-  close(): void {
-    for (const c of [...this.#connections]) c.close();
-    this.#connecting?.close();
+  /** Closes this peer's connections (and one being opened); returns them. */
+  close(): Connection[] {
+    const all = [...this.#connections];
+    if (this.#connecting !== undefined) all.push(this.#connecting);
+    for (const c of all) c.close(new ChannelClosedError("channel closed", { hostPort: this.hostPort }));
+    return all;
   }
 }

@@ -1,3 +1,5 @@
+import { describeValue } from "./call-arguments.js";
+import { InvalidArgumentError } from "./errors.js";
 import type { ArgScheme } from "./scheme.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -13,5 +15,7 @@ export const rawScheme: ArgScheme<Buffer, Buffer> = {
 
 function toBytes(value: Uint8Array | string | undefined): Uint8Array {
   if (value === undefined) return EMPTY;
-  return typeof value === "string" ? Buffer.from(value) : value;
+  if (typeof value === "string") return Buffer.from(value);
+  if (value instanceof Uint8Array) return value;
+  throw new InvalidArgumentError(`a raw body or headers must be a Buffer, a Uint8Array or a string, got ${describeValue(value)}`);
 }

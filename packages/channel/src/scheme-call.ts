@@ -1,5 +1,6 @@
 import type { CallResult, RawCallOptions } from "./call-types.js";
-import { BadRequestError, UnexpectedError } from "./errors.js";
+import { describeValue } from "./call-arguments.js";
+import { BadRequestError, InvalidArgumentError, UnexpectedError } from "./errors.js";
 import { type ArgScheme, Response, type SchemeCallOptions } from "./scheme.js";
 
 // The two halves of a scheme call around the low-level `call()`, shared by the async TChannel and
@@ -8,12 +9,17 @@ import { type ArgScheme, Response, type SchemeCallOptions } from "./scheme.js";
 
 /** Encodes headers and body with `scheme` into the options of a low-level call. */
 export function schemeCallOptions<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): RawCallOptions {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError(`call options must be an object, got ${describeValue(options)}`);
+  if (typeof options.endpoint !== "string" || options.endpoint === "") {
+    throw new InvalidArgumentError(`endpoint must be a non-empty string, got ${describeValue(options.endpoint)}`, { service: typeof options.service === "string" ? options.service : undefined });
+  }
   let arg2: Uint8Array;
   let arg3: Uint8Array;
   try {
     arg2 = scheme.encodeHeaders(options.headers);
     arg3 = scheme.encodeBody(options.body);
   } catch (err) {
+    if (err instanceof InvalidArgumentError) throw err.describe({ service: options.service, endpoint: options.endpoint });
     throw new BadRequestError(`cannot encode the ${scheme.name} request: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint }, { cause: err });
   }
   // Not `{ ...options, scheme, ... }`: V8 makes a spread followed by more properties a slow-path

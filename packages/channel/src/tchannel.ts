@@ -4,8 +4,9 @@ import type { CallResult, InboundHandler, RawCallOptions, RegisterOptions } from
 import { callInterceptor } from "./call-interceptor.js";
 import { CallSender } from "./call-sender.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
+import { callOptionsProblem, describeValue, hostPortProblem, registerProblem } from "./call-arguments.js";
 import { connectionClosed, connectionOpened } from "./connection-events.js";
-import { AlreadyListeningError, ChannelClosedError, NetworkError } from "./errors.js";
+import { AlreadyListeningError, ChannelClosedError, InvalidArgumentError } from "./errors.js";
 import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
 import { InboundDispatcher } from "./inbound-dispatcher.js";
 import { type ResolvedOptions, type TChannelOptions, TChannelOptionsSchema } from "./options.js";
@@ -38,9 +39,10 @@ export class TChannel {
   #listening: Promise<string> | undefined;
   #hostPort: string | undefined;
   #closing = false;
+  #closed: Promise<void> | undefined;
 
   constructor(options: TChannelOptions) {
-    this.#options = TChannelOptionsSchema.parse(options);
+    this.#options = parseOptions(options);
     this.name = this.#options.name;
     this.#processName = this.#options.processName ?? `${basename(process.argv[1] ?? "node")}[${process.pid}]`;
     const channel = this;
@@ -57,6 +59,9 @@ export class TChannel {
       maxArgSize: opts.maxArgSize,
       maxPartialMessages: opts.maxPartialMessages,
       maxPartialBytes: opts.maxPartialBytes,
+      get closing() {
+        return channel.#closing;
+      },
       requestSizeLimit: (first) => inbound.requestSizeLimit(first),
       onIdentified: (conn) => this.#onIdentified(conn),
       onCallRequest: (conn, message) => inbound.onCallRequest(conn, message),
@@ -97,6 +102,9 @@ export class TChannel {
    * Resolves with the `host:port` announced to peers.
    */
   async listen(port?: number): Promise<string> {
+    if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+      throw new InvalidArgumentError(`listen(port): port must be an integer from 0 to 65535, got ${describeValue(port)}`);
+    }
     if (this.#closing) throw new ChannelClosedError("listen() on a closed channel");
     const configured = this.#options.hostPort ? parseHostPort(this.#options.hostPort) : undefined;
     const host = configured?.host ?? "127.0.0.1";
@@ -136,6 +144,8 @@ export class TChannel {
    * name) and scheme. Scheme clients (`raw.register`, `json.register`) build on this.
    */
   register(endpoint: string, scheme: string, handler: InboundHandler, options: RegisterOptions = {}): void {
+    const problem = registerProblem(endpoint, scheme, handler, options);
+    if (problem !== undefined) throw new InvalidArgumentError(`register(): ${problem}`);
     this.#inbound.register(options.service ?? this.name, endpoint, scheme, handler, options.maxRequestSize);
   }
 
@@ -161,11 +171,16 @@ export class TChannel {
 
   /** Handles calls to endpoints nobody registered (instead of answering BadRequest). */
   setFallbackHandler(handler: InboundHandler | undefined): void {
+    if (handler !== undefined && typeof handler !== "function") throw new InvalidArgumentError(`setFallbackHandler(): the handler must be a function or undefined, got ${describeValue(handler)}`);
     this.#inbound.setFallbackHandler(handler);
   }
 
   /** Binds an arg scheme to this channel: a callable client with `register`. */
   scheme<Body, Headers>(scheme: ArgScheme<Body, Headers>): SchemeClient<Body, Headers> {
+    const s = scheme as Partial<ArgScheme<Body, Headers>> | null;
+    if (typeof s !== "object" || s === null || typeof s.name !== "string" || s.name === "" || typeof s.encodeBody !== "function" || typeof s.decodeBody !== "function" || typeof s.encodeHeaders !== "function" || typeof s.decodeHeaders !== "function") {
+      throw new InvalidArgumentError(`scheme(): expected an ArgScheme (name, encodeHeaders, decodeHeaders, encodeBody, decodeBody), got ${describeValue(scheme)}`);
+    }
     const client = ((options: SchemeCallOptions<Body, Headers>) => this.#callWithScheme(scheme, options)) as SchemeClient<Body, Headers>;
     Object.defineProperty(client, "scheme", { value: scheme });
     client.register = (endpoint, handler, options) => this.register(endpoint, scheme.name, schemeHandler(scheme, handler), options);
@@ -174,6 +189,8 @@ export class TChannel {
 
   /** Adds a peer to choose from for calls without a `hostPort`. */
   addPeer(hostPort: string): void {
+    const problem = hostPortProblem("addPeer(hostPort)", hostPort);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
     this.#peers.addKnown(hostPort);
   }
 
@@ -183,6 +200,11 @@ export class TChannel {
    * An empty list removes them.
    */
   setRouters(hostPorts: readonly string[]): void {
+    if (!Array.isArray(hostPorts)) throw new InvalidArgumentError(`setRouters(): expected an array of "host:port" strings, got ${describeValue(hostPorts)}`);
+    for (const hostPort of hostPorts) {
+      const problem = hostPortProblem("setRouters(): each router", hostPort);
+      if (problem !== undefined) throw new InvalidArgumentError(problem);
+    }
     this.#peers.routers = hostPorts.map((hostPort) => this.#peers.get(hostPort));
   }
 
@@ -198,6 +220,10 @@ export class TChannel {
 
   /** Pings a peer over a (new or existing) connection; resolves with the round trip in ms. */
   async ping(hostPort: string, timeout = 1000): Promise<number> {
+    const problem = hostPortProblem("ping(hostPort)", hostPort);
+    if (problem !== undefined) throw new InvalidArgumentError(problem);
+    if (!(typeof timeout === "number" && timeout > 0 && timeout <= 2 ** 31 - 1)) throw new InvalidArgumentError(`ping(): timeout must be a number of milliseconds above 0, got ${describeValue(timeout)}`);
+    if (this.#closing) throw new ChannelClosedError("ping on a closed channel", { hostPort });
     const conn = await this.#peers.get(hostPort).connection();
     return conn.ping(timeout);
   }
@@ -208,6 +234,12 @@ export class TChannel {
    * resolves with `ok: false`. An interceptor set with `setCallInterceptor` sees the call first.
    */
   call(options: RawCallOptions): Promise<CallResult> {
+    // Wrong types from JS callers are normal input: a clear error here, never a frozen encoder.
+    const problem = callOptionsProblem(options);
+    if (problem !== undefined) {
+      const call = typeof options === "object" && options !== null ? { service: typeof options.service === "string" ? options.service : undefined, endpoint: typeof options.arg1 === "string" ? options.arg1 : undefined } : {};
+      return Promise.reject(new InvalidArgumentError(problem, call));
+    }
     const interceptor = callInterceptor();
     if (interceptor !== undefined) {
       try {
@@ -254,20 +286,42 @@ export class TChannel {
   }
 
   /**
-   * Graceful close: stop accepting connections, decline new calls, let inbound calls in progress
-   * finish (up to `drainTimeout`), then close every connection. Calls still waiting for answers
-   * fail with NetworkError. Safe to call twice.
+   * Graceful close: stop accepting connections, refuse new calls both ways (inbound ones are
+   * Declined, outbound ones fail with ChannelClosedError), let calls in progress both ways finish
+   * (up to `drainTimeout`; no retries, no new connections meanwhile), then close every connection:
+   * calls still waiting fail with ChannelClosedError. Resolves once every socket is destroyed.
+   * A second `close()` returns the first one's promise.
    */
-  async close(): Promise<void> {
-    if (this.#closing) return;
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     this.#closing = true;
     const server = this.#server;
     const serverClosed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
-    await Promise.all([this.#inbound.drain(this.#options.drainTimeout), this.#streamed.drain(this.#options.drainTimeout)]);
-    for (const conn of [...this.#connections]) conn.close(new NetworkError("channel closed"));
-    this.#peers.closeAll();
-    await serverClosed;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([this.#inbound.drain(), this.#sender.drain(), this.#streamed.drain(this.#options.drainTimeout)]),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, this.#options.drainTimeout);
+      }),
+    ]);
+    clearTimeout(timer);
+    const connections = [...this.#connections];
+    for (const conn of connections) conn.close(new ChannelClosedError("channel closed", { hostPort: conn.remoteHostPort || undefined }));
+    const more = this.#peers.closeAll();
+    await Promise.all([serverClosed, ...connections.map((c) => c.closed), ...more.map((c) => c.closed)]);
     this.#hostPort = undefined;
   }
 }
 
+/** The channel's options, validated; a mistake is one readable line (not zod's JSON dump). */
+function parseOptions(options: TChannelOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError(`new TChannel(options): options must be an object, got ${describeValue(options)}`);
+  const parsed = TChannelOptionsSchema.safeParse(options);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "options"}: ${issue.message}`);
+  throw new InvalidArgumentError(`invalid TChannel options: ${problems.join("; ")}`);
+}

@@ -102,4 +102,20 @@ describe("encodeCallReq / encodeCallRes fragmentation (spec §9)", () => {
     expect(() => encodeCallReq({ ...message(1, 1, 1), headers: { ["k".repeat(16)]: "v" } })).toThrow("at most 15");
     expect(() => encodeCallReq(message(100, 5, 5), 120)).toThrow("do not fit in the first frame");
   });
+
+  it("never loops, whatever it is handed: wrong types fail with FrameEncodeError", () => {
+    // Each of these once made a size NaN and the fragmenting loop spin for ever (issue 15).
+    const bad: unknown[] = [
+      { ...message(1, 1, 70_000), service: 42 },
+      { ...message(1, 1, 70_000), service: undefined },
+      { ...message(1, 1, 70_000), headers: { cn: 5 } },
+      { ...message(1, 1, 70_000), headers: { sk: { a: 1 } } },
+      { ...message(1, 1, 1), args: [Buffer.from("e"), 12, Buffer.alloc(1)] },
+      { ...message(1, 1, 1), args: [Buffer.from("e"), Buffer.alloc(1), "body"] },
+      { ...message(1, 1, 1), args: [Buffer.from("e"), Buffer.alloc(1), { length: 1e9 }] },
+    ];
+    for (const m of bad) expect(() => encodeCallReq(m as CallReqMessage)).toThrow(FrameEncodeError);
+    expect(() => encodeCallReq(message(1, 1, 70_000), Number.NaN)).toThrow(FrameEncodeError);
+    expect(() => encodeCallReq(message(1, 1, 70_000), 70_000)).toThrow(FrameEncodeError);
+  });
 });

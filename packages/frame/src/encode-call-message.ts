@@ -42,6 +42,7 @@ export interface CallResMessage {
  * write. `maxFrameSize` is for tests; the protocol's limit is the default.
  */
 export function encodeCallReq(msg: CallReqMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer {
+  if (typeof msg.service !== "string") throw new FrameEncodeError(`service must be a string, got ${typeof msg.service}`);
   const prefix = callReqPrefixLength(msg.service, msg.headers, msg.checksumType);
   if (msg.args[0].length > MAX_ARG1_SIZE) throw new FrameEncodeError(`arg1 of ${msg.args[0].length} bytes exceeds ${MAX_ARG1_SIZE}`);
   return encodeMessage(msg, prefix, maxFrameSize, FrameType.CallReq, FrameType.CallReqContinue, writeReqPrefix);
@@ -73,6 +74,12 @@ function encodeMessage(
   writePrefix: PrefixWriter,
 ): Buffer {
   const [a1, a2, a3] = msg.args;
+  // Whatever a caller hands us (a number where a string belongs makes a size NaN), never loop:
+  // every size below must be a whole number before the fragmenter runs.
+  if (!Number.isInteger(firstPrefix) || !isByteArray(a1) || !isByteArray(a2) || !isByteArray(a3)) {
+    throw new FrameEncodeError("a call message needs string fields, string header values and three byte arrays as args");
+  }
+  if (!Number.isInteger(maxFrameSize) || maxFrameSize > MAX_FRAME_SIZE) throw new FrameEncodeError(`frame size ${maxFrameSize} is not an integer up to ${MAX_FRAME_SIZE}`);
   const maxPayload = maxFrameSize - FRAME_HEADER_SIZE;
   const single = firstPrefix + 6 + a1.length + a2.length + a3.length;
   if (single <= maxPayload) {
@@ -125,6 +132,8 @@ function writeFragments(
   let o = 0;
   for (let first = true; ; first = false) {
     const frameStart = o;
+    const startArg = argIndex;
+    const startOffset = argOffset;
     const frameEnd = frameStart + maxFrameSize;
     o += FRAME_HEADER_SIZE;
     const flagsAt = o;
@@ -181,7 +190,15 @@ function writeFragments(
       if (csumSize > 0) writeU32(out, csumAt, csum);
     }
     if (!more) return o;
+    // A frame that moved nothing forward would be followed by the same frame for ever.
+    if (!first && argIndex === startArg && argOffset === startOffset && o - frameStart <= FRAME_HEADER_SIZE + 2 + csumSize + 2) {
+      throw new FrameEncodeError("the fragmenter made no progress (a bug or an impossible frame size)");
+    }
   }
+}
+
+function isByteArray(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array;
 }
 
 function writeChunk(buf: Buffer, o: number, arg: Uint8Array, start: number, end: number): number {
