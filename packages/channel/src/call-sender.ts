@@ -106,13 +106,18 @@ export class CallSender {
         if (peer === undefined) {
           throw new NoAvailablePeerError("no peer available: pass hostPort, knownPeers or routers", { service: options.service, endpoint });
         }
-        const remaining = Math.floor(deadline - performance.now());
-        if (remaining < 1) {
-          throw new TimeoutError(`request timed out after ${Math.round(performance.now() - started)}ms`, { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
+        const now = performance.now();
+        const remaining = Math.ceil(deadline - now);
+        if (now >= deadline) {
+          // Nothing left (only after a failed attempt: the first always goes, however short its timeout).
+          throw new TimeoutError(`request timed out after ${Math.floor(now - started)}ms`, { service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
         }
+        // With timeoutPerAttempt, this attempt ends sooner, leaving time to retry elsewhere.
+        const perAttempt = options.timeoutPerAttempt !== undefined && now + options.timeoutPerAttempt < deadline;
+        const attemptDeadline = perAttempt ? now + options.timeoutPerAttempt! : deadline;
         try {
-          if (message === undefined) return await this.#attempt(peer, options, arg1, headers, tracing, remaining, deadline);
-          return await this.#observedAttempt(message, attempt, peer, options, arg1, headers, tracing, remaining, deadline);
+          if (message === undefined) return await this.#attempt(peer, options, arg1, headers, tracing, started, attemptDeadline, perAttempt);
+          return await this.#observedAttempt(message, attempt, peer, options, arg1, headers, tracing, started, attemptDeadline, perAttempt);
         } catch (err) {
           if (!(err instanceof TChannelError)) throw err;
           err.describe({ service: options.service, endpoint, hostPort: peer.hostPort, ttl: remaining });
@@ -127,15 +132,15 @@ export class CallSender {
   }
 
   /** An attempt with subscribers: `tracing:tchannel:client:attempt:*` around it, the result in the call's message. */
-  async #observedAttempt(message: ClientCallMessage, attempt: number, peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+  async #observedAttempt(message: ClientCallMessage, attempt: number, peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, started: number, deadline: number, perAttempt: boolean): Promise<CallResult> {
     message.attempts = attempt + 1;
     message.hostPort = peer.hostPort;
     let result: CallResult;
     if (clientAttemptChannel.hasSubscribers) {
       const a = new ClientAttemptMessage(message, attempt, peer.hostPort, tracing);
-      result = await clientAttemptChannel.tracePromise(() => this.#attempt(peer, options, arg1, headers, a.tracing, ttl, deadline), a);
+      result = await clientAttemptChannel.tracePromise(() => this.#attempt(peer, options, arg1, headers, a.tracing, started, deadline, perAttempt), a);
     } else {
-      result = await this.#attempt(peer, options, arg1, headers, tracing, ttl, deadline);
+      result = await this.#attempt(peer, options, arg1, headers, tracing, started, deadline, perAttempt);
     }
     message.ok = result.ok;
     message.code = result.code;
@@ -143,20 +148,21 @@ export class CallSender {
   }
 
   /** One attempt on one peer: the TTL on the wire is the time left for the whole call (spec §12). */
-  #attempt(peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+  #attempt(peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, started: number, deadline: number, perAttempt: boolean): Promise<CallResult> {
     // Not async: with a ready connection (nearly every call) the promise below is the call's, with
     // no async wrapper and its extra ticks around it.
     const conn = peer.readyConnection();
-    if (conn === undefined) return this.#connect(peer, deadline).then((c) => this.#send(c, peer, options, arg1, headers, tracing, ttl, deadline));
-    return this.#send(conn, peer, options, arg1, headers, tracing, ttl, deadline);
+    if (conn === undefined) return this.#connect(peer, started, deadline).then((c) => this.#send(c, peer, options, arg1, headers, tracing, started, deadline, perAttempt));
+    return this.#send(conn, peer, options, arg1, headers, tracing, started, deadline, perAttempt);
   }
 
-  #send(conn: Connection, peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, ttl: number, deadline: number): Promise<CallResult> {
+  #send(conn: Connection, peer: Peer, options: RawCallOptions, arg1: Uint8Array, headers: HeaderMap, tracing: Uint8Array, started: number, deadline: number, perAttempt: boolean): Promise<CallResult> {
     const signal = options.signal;
     if (signal?.aborted) return Promise.reject(new CancelledError("request cancelled by the caller", {}, { cause: signal.reason }));
-    const ttlNow = Math.max(1, Math.floor(deadline - performance.now()));
+    // Rounded up: the callee gives up after us, never before (its Timeout would race ours).
+    const ttlNow = Math.max(1, Math.ceil(deadline - performance.now()));
     return new Promise<CallResult>((resolve, reject) => {
-      const pending = new OutboundCall(conn, peer.hostPort, ttl, ttlNow, signal, resolve, reject);
+      const pending = new OutboundCall(conn, peer.hostPort, started, deadline, perAttempt, ttlNow, signal, resolve, reject);
       try {
         pending.id = conn.sendCall(
           {
@@ -177,10 +183,16 @@ export class CallSender {
     });
   }
 
-  async #connect(peer: Peer, deadline: number): Promise<Connection> {
+  async #connect(peer: Peer, started: number, deadline: number): Promise<Connection> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new TimeoutError("timed out connecting")), Math.max(1, deadline - performance.now()));
+      // Never early (a timer may fire a little before its time): wait out the rest.
+      const check = () => {
+        const now = performance.now();
+        if (now < deadline) timer = setTimeout(check, Math.ceil(deadline - now));
+        else reject(new TimeoutError(`request timed out after ${Math.floor(now - started)}ms while connecting`));
+      };
+      timer = setTimeout(check, Math.max(1, Math.ceil(deadline - performance.now())));
     });
     try {
       return await Promise.race([peer.connection(), timeout]);
@@ -188,4 +200,5 @@ export class CallSender {
       clearTimeout(timer);
     }
   }
+
 }

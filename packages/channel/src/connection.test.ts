@@ -14,7 +14,7 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
-async function server(options: { idleFrameTimeout?: number; initTimeout?: number } = {}): Promise<{ ch: TChannel; hostPort: string }> {
+async function server(options: { frameTimeout?: number; initTimeout?: number } = {}): Promise<{ ch: TChannel; hostPort: string }> {
   const ch = new TChannel({ name: "server", ...options });
   open.push(ch);
   ch.raw.register("echo", (req) => req.body);
@@ -137,7 +137,7 @@ describe("a server under bad input", () => {
   });
 
   it("closes a connection that leaves a frame half-sent (known-hazards #4), and one that never sends init", async () => {
-    const { hostPort } = await server({ idleFrameTimeout: 200, initTimeout: 200 });
+    const { hostPort } = await server({ frameTimeout: 200, initTimeout: 200 });
     const p = await probe(hostPort);
     await p.handshake();
     p.send(callReq(5).subarray(0, 20));
@@ -145,6 +145,37 @@ describe("a server under bad input", () => {
     const q = await probe(hostPort);
     await q.until(() => q.closed, 3000);
     await stillServes(hostPort);
+  });
+
+  it("closes a connection dribbling a frame a byte at a time: a deadline from the first byte, not an inactivity timer", async () => {
+    const { hostPort } = await server({ frameTimeout: 300 });
+    const p = await probe(hostPort);
+    await p.handshake();
+    const frame = callReq(5, { endpoint: "e".repeat(2000) });
+    const started = performance.now();
+    let i = 0;
+    // One byte every 50 ms: an inactivity timer of 300 ms would never fire.
+    const dribble = setInterval(() => {
+      if (!p.closed && i < frame.length) p.send(frame.subarray(i, ++i));
+    }, 50);
+    try {
+      await p.until(() => p.closed, 5000);
+    } finally {
+      clearInterval(dribble);
+    }
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(3000);
+    expect(p.frames.at(-1)).toMatchObject({ type: FrameType.Error, code: ErrorCode.FatalProtocol });
+    // Frames that arrive whole, however many and however spread out, are fine.
+    const q = await probe(hostPort);
+    await q.handshake();
+    for (let id = 10; id < 14; id++) {
+      q.send(callReq(id));
+      await new Promise((r) => setTimeout(r, 120));
+    }
+    await q.until(() => q.frames.filter((f) => f.type === FrameType.CallRes).length === 4);
+    expect(q.closed).toBe(false);
   });
 
   it("ignores a cancel or claim for an unknown id and a late call res", async () => {

@@ -37,7 +37,8 @@ export interface ConnectionOwner {
   readonly hostPort: string;
   readonly processName: string;
   readonly initTimeout: number;
-  readonly idleFrameTimeout: number;
+  /** A frame must be whole this long after its first byte (ms). */
+  readonly frameTimeout: number;
   readonly maxArgSize: number;
   readonly maxPartialMessages: number;
   readonly maxPartialBytes: number;
@@ -125,6 +126,11 @@ export class Connection {
   /** Expires unfinished fragmented requests at their TTL; armed only while there are some. */
   #expiryTimer: NodeJS.Timeout | undefined;
   #expiryAt = Number.POSITIVE_INFINITY;
+  /** Frames read so far, the number of the one half-read and since when (see #checkFrameDeadline). */
+  #framesIn = 0;
+  #partialFrameNo = -1;
+  #partialFrameSince = 0;
+  #frameTimer: NodeJS.Timeout | undefined;
   #resolveReady!: () => void;
   #rejectReady!: (error: TChannelError) => void;
 
@@ -154,7 +160,6 @@ export class Connection {
     socket.on("data", (chunk: Buffer) => this.#onData(chunk));
     socket.on("error", (err) => this.close(new NetworkError(`socket error: ${err.message}`, { hostPort: this.remoteHostPort || undefined }, { cause: err })));
     socket.on("close", () => this.close(new NetworkError("connection closed by peer", { hostPort: this.remoteHostPort || undefined })));
-    socket.on("timeout", () => this.#onIdle());
     this.#initTimer = setTimeout(() => this.close(new TimeoutError(`init handshake not completed within ${owner.initTimeout}ms`)), owner.initTimeout);
     this.#initTimer.unref();
     if (direction === "out") {
@@ -331,6 +336,7 @@ export class Connection {
     this.#state = "closed";
     clearTimeout(this.#initTimer);
     clearTimeout(this.#expiryTimer);
+    clearTimeout(this.#frameTimer);
     const failure = error ?? new NetworkError("connection closed", { hostPort: this.remoteHostPort || undefined });
     this.#rejectReady(failure);
     const pending = [...this.#pending.values()];
@@ -377,16 +383,49 @@ export class Connection {
     this.write(encodeFrame({ type, id, version: PROTOCOL_VERSION, headers }));
   }
 
-  #onIdle(): void {
-    // After init, a peer that leaves a frame half-sent is holding the connection hostage
-    // (known-hazards #4): close it. An idle connection between frames is fine.
-    // A socket paused for a slow stream reader (pauseReading) is not the peer's fault.
-    if (this.#reader.buffered > 0 && this.#readPausers === 0) this.#fatal(NULL_ID, `partial frame not completed within ${this.#owner.idleFrameTimeout}ms`);
+  /**
+   * A frame must be whole within `frameTimeout` of its first byte, whatever trickles in meanwhile
+   * (known-hazards #4: a peer dribbling a byte now and then held a connection for hours against
+   * an inactivity timer). One timer, armed only while a frame is half-read, and moved on rather
+   * than re-made for each frame: large messages leave a frame half-read after most chunks.
+   */
+  #checkFrameDeadline(): void {
+    if (this.#reader.buffered === 0 || this.#state === "closed") return;
+    if (this.#partialFrameNo !== this.#framesIn) {
+      this.#partialFrameNo = this.#framesIn;
+      this.#partialFrameSince = performance.now();
+    }
+    if (this.#frameTimer === undefined) {
+      this.#frameTimer = setTimeout(onFrameTimer, this.#owner.frameTimeout, this);
+      this.#frameTimer.unref();
+    }
+  }
+
+  /** The frame timer fired: close if the frame half-read now is the one that began too long ago. */
+  frameTimerFired(): void {
+    this.#frameTimer = undefined;
+    if (this.#reader.buffered === 0 || this.#state === "closed") return;
+    if (this.#partialFrameNo !== this.#framesIn) {
+      this.#checkFrameDeadline(); // another frame began since: its own deadline
+      return;
+    }
+    if (this.#readPausers > 0) {
+      // We paused reading for a slow stream reader: not the peer's fault; its clock starts again.
+      this.#partialFrameSince = performance.now();
+    }
+    const late = performance.now() - this.#partialFrameSince;
+    if (late >= this.#owner.frameTimeout) {
+      this.#fatal(NULL_ID, `frame not completed within ${this.#owner.frameTimeout}ms of its first byte`);
+      return;
+    }
+    this.#frameTimer = setTimeout(onFrameTimer, Math.ceil(this.#owner.frameTimeout - late), this);
+    this.#frameTimer.unref();
   }
 
   #onData(chunk: Buffer): void {
     try {
       this.#reader.push(chunk, (bytes, transient) => this.#onFrameBytes(bytes, transient));
+      if (this.#reader.buffered > 0) this.#checkFrameDeadline();
     } catch (err) {
       // FrameSizeError: framing is lost; nothing else can be trusted.
       if (err instanceof FrameError) this.#fatal(NULL_ID, `tchannel read failure: ${err.message}`);
@@ -395,6 +434,7 @@ export class Connection {
   }
 
   #onFrameBytes(bytes: Buffer, transient: boolean): void {
+    this.#framesIn++;
     if (this.#state === "closed") return;
     // Only the assemblers know to copy from a reused buffer; every other frame gets its own bytes.
     const type = bytes[2];
@@ -575,8 +615,11 @@ export class Connection {
     if (this.direction === "in") this.#sendInit(FrameType.InitRes, init.id);
     clearTimeout(this.#initTimer);
     this.#state = "ready";
-    this.#socket.setTimeout(this.#owner.idleFrameTimeout);
     this.#owner.onIdentified(this);
     this.#resolveReady();
   }
+}
+
+function onFrameTimer(conn: Connection): void {
+  conn.frameTimerFired();
 }

@@ -22,8 +22,14 @@ export const TChannelOptionsSchema = z.object({
     .default(ChecksumType.Crc32C),
   /** Time allowed for the init handshake (tchannel-go and -python: 5 s). */
   initTimeout: z.number().int().positive().default(5_000),
-  /** A frame left half-sent for this long closes the connection (known-hazards #4). */
-  idleFrameTimeout: z.number().int().positive().default(30_000),
+  /**
+   * A frame must arrive whole within this long of its first byte, or the connection closes with a
+   * fatal error (known-hazards #4): a deadline, not an inactivity timer, so dribbling one byte at a
+   * time does not hold a connection. Idle connections between frames are fine.
+   */
+  frameTimeout: z.number().int().positive().max(2 ** 31 - 1).default(30_000),
+  /** The former name of `frameTimeout` (which was an inactivity timer, beaten by dribbling one byte at a time). */
+  idleFrameTimeout: z.number().int().positive().max(2 ** 31 - 1).optional(),
   /**
    * Largest arg (arg2 or arg3) in either direction: received ones larger fail the message, and a
    * call or an answer with a larger one fails before it is encoded. 64 MiB, as before limits per

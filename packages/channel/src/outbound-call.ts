@@ -14,18 +14,23 @@ export class OutboundCall implements PendingCall {
   id = 0;
   readonly #conn: Connection;
   readonly #hostPort: string;
-  /** The call's TTL, for the timeout message. */
-  readonly #ttl: number;
+  /** When the call began (its first attempt), and when this attempt ends (`performance.now()` times). */
+  readonly #started: number;
+  readonly #deadline: number;
+  /** Whether `#deadline` is this attempt's own (`timeoutPerAttempt`) rather than the call's. */
+  readonly #perAttempt: boolean;
   readonly #signal: AbortSignal | undefined;
   readonly #resolve: (result: CallResult) => void;
   readonly #reject: (error: unknown) => void;
-  readonly #timer: NodeJS.Timeout;
+  #timer: NodeJS.Timeout;
   readonly #onAbort: (() => void) | undefined;
 
   constructor(
     conn: Connection,
     hostPort: string,
-    ttl: number,
+    started: number,
+    deadline: number,
+    perAttempt: boolean,
     ttlNow: number,
     signal: AbortSignal | undefined,
     resolve: (result: CallResult) => void,
@@ -33,7 +38,9 @@ export class OutboundCall implements PendingCall {
   ) {
     this.#conn = conn;
     this.#hostPort = hostPort;
-    this.#ttl = ttl;
+    this.#started = started;
+    this.#deadline = deadline;
+    this.#perAttempt = perAttempt;
     this.#signal = signal;
     this.#resolve = resolve;
     this.#reject = reject;
@@ -61,9 +68,18 @@ export class OutboundCall implements PendingCall {
 
   /** The TTL passed: a late answer is dropped quietly. */
   timeOut(): void {
+    // Never early: a timer may fire up to a millisecond before its time (libuv starts it from the
+    // loop's cached clock, and the TTL is whole ms); wait out the rest.
+    const now = performance.now();
+    if (now < this.#deadline) {
+      this.#timer = setTimeout(timeOut, Math.ceil(this.#deadline - now), this);
+      return;
+    }
     this.#conn.abandon(this.id);
     this.#finish();
-    this.#reject(new TimeoutError(`request timed out after ${this.#ttl}ms`));
+    // The real time waited, never rounded below the timeout (a 1 ms timeout said "after 0ms").
+    const elapsed = Math.floor(now - this.#started);
+    this.#reject(new TimeoutError(this.#perAttempt ? `attempt timed out after ${elapsed}ms (timeoutPerAttempt)` : `request timed out after ${elapsed}ms`));
   }
 
   #cancel(): void {

@@ -55,7 +55,7 @@ export class TChannel {
       },
       processName: this.#processName,
       initTimeout: opts.initTimeout,
-      idleFrameTimeout: opts.idleFrameTimeout,
+      frameTimeout: opts.idleFrameTimeout ?? opts.frameTimeout,
       maxArgSize: opts.maxArgSize,
       maxPartialMessages: opts.maxPartialMessages,
       maxPartialBytes: opts.maxPartialBytes,
