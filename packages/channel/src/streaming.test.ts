@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { ChecksumType } from "@tchannel/frame";
 import type { ArgStream } from "./arg-stream.js";
-import { CancelledError, NetworkError, TimeoutError, UnexpectedError } from "./errors.js";
+import { CancelledError, ChannelClosedError, NetworkError, TimeoutError, UnexpectedError } from "./errors.js";
 import { Response } from "./scheme.js";
 import { TChannel } from "./tchannel.js";
 
@@ -229,7 +229,8 @@ describe("streamed calls and handlers (raw)", () => {
     const pending = client2.callStreamed({ service: "server2", scheme: "raw", arg1: "sink", arg3: chunks(1_000_000, 1000, () => new Promise((r) => setTimeout(r, 1))), hostPort: hostPort2 });
     await gotSome;
     await client2.close();
-    await expect(pending).rejects.toBeInstanceOf(NetworkError);
+    // Its own channel closing ends it: ChannelClosedError (never retried), not a network failure.
+    await expect(pending).rejects.toBeInstanceOf(ChannelClosedError);
     await new Promise((r) => setTimeout(r, 100));
     expect(handlerError).toBeInstanceOf(CancelledError);
   });
