@@ -90,6 +90,7 @@ describe("wrong argument types", () => {
       [() => ch.register(5 as never, "raw", () => ({ ok: true, arg2: Buffer.alloc(0), arg3: Buffer.alloc(0) })), /endpoint must be a non-empty string, got number 5/],
       [() => ch.register("e", "raw", "handler" as never), /handler must be a function/],
       [() => ch.raw.register("e", (r) => r.body, { service: 3 as never }), /service must be a non-empty string/],
+      [() => ch.raw.register("e", "not a function" as never), /handler must be a function/],
       [() => ch.raw.register("e", (r) => r.body, { maxRequestSize: "1mb" as never }), /maxRequestSize must be a positive integer/],
       [() => ch.setFallbackHandler(42 as never), /must be a function or undefined/],
       [() => ch.addPeer(8080 as never), /addPeer\(hostPort\) must be a "host:port" string, got number 8080/],

@@ -183,7 +183,10 @@ export class TChannel {
     }
     const client = ((options: SchemeCallOptions<Body, Headers>) => this.#callWithScheme(scheme, options)) as SchemeClient<Body, Headers>;
     Object.defineProperty(client, "scheme", { value: scheme });
-    client.register = (endpoint, handler, options) => this.register(endpoint, scheme.name, schemeHandler(scheme, handler), options);
+    client.register = (endpoint, handler, options) => {
+      if (typeof handler !== "function") throw new InvalidArgumentError(`register(): the handler must be a function, got ${describeValue(handler)}`);
+      this.register(endpoint, scheme.name, schemeHandler(scheme, handler), options);
+    };
     return client;
   }
 
@@ -323,5 +326,6 @@ function parseOptions(options: TChannelOptions): ResolvedOptions {
   const parsed = TChannelOptionsSchema.safeParse(options);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "options"}: ${issue.message}`);
-  throw new InvalidArgumentError(`invalid TChannel options: ${problems.join("; ")}`);
+  // The ZodError stays reachable as the cause (@tchannel/sync maps its issues to TypeError/RangeError).
+  throw new InvalidArgumentError(`invalid TChannel options: ${problems.join("; ")}`, {}, { cause: parsed.error });
 }

@@ -168,6 +168,8 @@ export class SyncTChannel {
       new TChannel(channelOptions);
     } catch (err) {
       if (err instanceof z.ZodError) throw argumentError("SyncTChannel options", err, channelOptions);
+      // The core reports bad options as one InvalidArgumentError whose cause is the ZodError.
+      if (err instanceof Error && err.cause instanceof z.ZodError) throw argumentError("SyncTChannel options", err.cause, channelOptions);
       throw err;
     }
     this.name = channelOptions.name;
