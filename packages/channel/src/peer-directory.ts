@@ -19,8 +19,14 @@ export class PeerDirectory {
     this.#owner = owner;
   }
 
-  /** The peer at `hostPort`, made on first use. */
+  /** The peer at `hostPort` for this side's use (calls, pings, lists), made on first use: kept. */
   get(hostPort: string): Peer {
+    const peer = this.#lookup(hostPort);
+    peer.pinned = true;
+    return peer;
+  }
+
+  #lookup(hostPort: string): Peer {
     let peer = this.#peers.get(hostPort);
     if (!peer) {
       const problem = hostPortProblem("hostPort", hostPort);
@@ -42,12 +48,30 @@ export class PeerDirectory {
 
   /** A connection completed its handshake: a peer that listens can be called back over it. */
   onIdentified(conn: Connection): void {
-    if (conn.remoteListening) this.get(conn.remoteHostPort).add(conn);
+    if (conn.remoteListening) this.#lookup(conn.remoteHostPort).add(conn);
   }
 
   onClosed(conn: Connection): void {
-    this.#peers.get(conn.remoteHostPort)?.remove(conn);
-    if (conn.dialledHostPort !== undefined) this.#peers.get(conn.dialledHostPort)?.remove(conn);
+    this.#forget(conn.remoteHostPort, conn);
+    if (conn.dialledHostPort !== undefined) this.#forget(conn.dialledHostPort, conn);
+  }
+
+  /**
+   * Removes `conn` from the peer at `hostPort`, and the peer itself once nothing of it is alive
+   * and this side never used it: every peer that connects announces a host_port, and a hostile one can
+   * announce a new one each time (issue 15: a connection's state dies with it).
+   */
+  #forget(hostPort: string, conn: Connection): void {
+    const peer = this.#peers.get(hostPort);
+    if (peer === undefined) return;
+    peer.remove(conn);
+    // Only peers this side never used: one it called may sit in a call's candidates or retries.
+    if (!peer.pinned && peer.isIdle) this.#peers.delete(hostPort);
+  }
+
+  /** Peers held (for tests of what a closed connection leaves behind). */
+  get size(): number {
+    return this.#peers.size;
   }
 
   /** Closes every peer's connections; returns them (to wait for their sockets). */

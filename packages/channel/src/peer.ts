@@ -27,6 +27,14 @@ export class Peer {
     return n;
   }
 
+  /** Used by this side (calls, pings, known peers, routers): kept when its connections close. */
+  pinned = false;
+
+  /** No connection, none being opened: nothing of this peer's is alive. */
+  get isIdle(): boolean {
+    return this.#connections.length === 0 && this.#connecting === undefined;
+  }
+
   get isConnected(): boolean {
     return this.#connections.length > 0;
   }
