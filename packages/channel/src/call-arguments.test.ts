@@ -83,6 +83,14 @@ describe("wrong argument types", () => {
     }
   });
 
+  it("callStreamed and registerStreamed check theirs too", async () => {
+    const { client, hostPort } = await echo();
+    for (const bad of [{ service: 1 }, { arg1: 2 }, { arg3: 42 }, { arg2: { a: 1 } }, { timeout: "1" }]) {
+      await expect(withinAMoment(client.callStreamed({ service: "server", scheme: "raw", arg1: "echo", hostPort, ...bad } as never))).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
+    expect(() => client.registerStreamed(3 as never, "raw", () => ({ ok: true }))).toThrow(InvalidArgumentError);
+  });
+
   it("register, setFallbackHandler, addPeer, setRouters, listen, ping and scheme check theirs", async () => {
     const ch = new TChannel({ name: "x" });
     open.push(ch);

@@ -65,6 +65,20 @@ export function callOptionsProblem(options: RawCallOptions): string | undefined 
   return undefined;
 }
 
+/** What is wrong with a streamed call's options (`callStreamed`), or undefined. */
+export function streamedCallOptionsProblem(options: { arg2?: unknown; arg3?: unknown }): string | undefined {
+  if (typeof options !== "object" || options === null) return `call options must be an object, got ${describeValue(options)}`;
+  for (const key of ["arg2", "arg3"] as const) {
+    const value = options[key];
+    if (value === undefined || typeof value === "string" || value instanceof Uint8Array) continue;
+    const v = value as { [Symbol.iterator]?: unknown; [Symbol.asyncIterator]?: unknown } | null;
+    if (typeof v === "object" && v !== null && (typeof v[Symbol.iterator] === "function" || typeof v[Symbol.asyncIterator] === "function")) continue;
+    return `${key} must be bytes, a string, or an (async) iterable of them, got ${describeValue(value)}`;
+  }
+  // The rest as a low-level call's (not a hot path: one object per streamed call is nothing).
+  return callOptionsProblem(Object.assign({}, options, { arg2: undefined, arg3: undefined }) as unknown as RawCallOptions);
+}
+
 /** What is wrong with `register`'s arguments, or undefined. */
 export function registerProblem(endpoint: unknown, scheme: unknown, handler: unknown, options: unknown): string | undefined {
   if (typeof endpoint !== "string" || endpoint === "") return `the endpoint must be a non-empty string, got ${describeValue(endpoint)}`;

@@ -4,7 +4,7 @@ import type { CallResult, InboundHandler, RawCallOptions, RegisterOptions } from
 import { callInterceptor } from "./call-interceptor.js";
 import { CallSender } from "./call-sender.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
-import { callOptionsProblem, describeValue, hostPortProblem, registerProblem } from "./call-arguments.js";
+import { callOptionsProblem, describeValue, hostPortProblem, registerProblem, streamedCallOptionsProblem } from "./call-arguments.js";
 import { connectionClosed, connectionOpened } from "./connection-events.js";
 import { AlreadyListeningError, ChannelClosedError, InvalidArgumentError } from "./errors.js";
 import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
@@ -155,6 +155,8 @@ export class TChannel {
    * be bytes or an (async) iterable of chunks, sent as they come. The TTL covers the whole call.
    */
   registerStreamed(endpoint: string, scheme: string, handler: StreamedHandler, options: { service?: string } = {}): void {
+    const problem = registerProblem(endpoint, scheme, handler, options);
+    if (problem !== undefined) throw new InvalidArgumentError(`registerStreamed(): ${problem}`);
     this.#streamed.register(options.service ?? this.name, endpoint, scheme, handler);
   }
 
@@ -165,6 +167,8 @@ export class TChannel {
    * timeout covers the whole call; call interceptors are not consulted.
    */
   callStreamed(options: StreamedCallOptions): Promise<StreamedCallResult> {
+    const problem = streamedCallOptionsProblem(options);
+    if (problem !== undefined) return Promise.reject(new InvalidArgumentError(problem));
     if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
     return this.#streamedSender.call(options);
   }
