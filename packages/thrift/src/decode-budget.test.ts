@@ -76,4 +76,28 @@ describe("the decode budget", () => {
     expect(tight).toBeInstanceOf(UnexpectedError);
     expect(tight.message).toContain("decode budget");
   }, 30_000);
+
+  it("passes a per-endpoint request size limit to the channel: a larger request is BadRequest, the handler never runs", async () => {
+    const server = new TChannel({ name: "cadence" });
+    open.push(server);
+    let handled = 0;
+    thriftClient(server).register(
+      cadence.WorkflowService,
+      "SignalWorkflowExecution",
+      () => {
+        handled++;
+      },
+      { maxRequestSize: 4096 },
+    );
+    const hostPort = await server.listen();
+    const client = new TChannel({ name: "client" });
+    open.push(client);
+    const thrift = thriftClient(client);
+    const big = await thrift(cadence.WorkflowService.SignalWorkflowExecution({ signalName: "s", input: Buffer.alloc(8192) }), { hostPort }).catch((e) => e);
+    expect(big).toBeInstanceOf(BadRequestError);
+    expect(handled).toBe(0);
+    await thrift(cadence.WorkflowService.SignalWorkflowExecution({ signalName: "s", input: Buffer.alloc(1024) }), { hostPort });
+    expect(handled).toBe(1);
+    expect(() => thriftClient(server).register(cadence.WorkflowService, "Now", () => 1n, { maxRequestSize: -1 })).toThrow(/invalid thrift.register options/);
+  });
 });

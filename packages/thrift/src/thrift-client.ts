@@ -25,6 +25,12 @@ export interface ThriftRegisterOptions {
   service?: string;
   /** The decode budget of a request (values per message; default DEFAULT_MAX_ELEMENTS): more is BadRequest. */
   maxElements?: number;
+  /**
+   * The largest request this endpoint accepts, its args together, in bytes (default: the channel's
+   * `maxRequestSize`, 16 MiB); a larger one is answered BadRequest as its bytes arrive, before it is
+   * buffered whole.
+   */
+  maxRequestSize?: number;
 }
 
 /**
@@ -96,7 +102,7 @@ export function thriftClient(channel: TChannel): ThriftClient {
     if (!method) throw new TypeError(`${(service as ThriftService)?.name ?? "service"} has no method ${JSON.stringify(name)}`);
     if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`);
     if (typeof handler !== "function") throw new TypeError(`the handler of ${method.endpoint} must be a function`);
-    const { service: serviceName, maxElements } = parseRegisterOptions(options);
+    const { service: serviceName, maxElements, maxRequestSize } = parseRegisterOptions(options);
     const info = (service as unknown as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
     if (info) lastModule = info;
     const decodeOptions = { maxElements };
@@ -134,7 +140,7 @@ export function thriftClient(channel: TChannel): ThriftClient {
       if (typeof (result as PromiseLike<unknown> | undefined)?.then === "function") return Promise.resolve(result).then(reply, failed);
       return reply(result);
     };
-    channel.register(method.endpoint, "thrift", inbound, serviceName === undefined ? {} : { service: serviceName });
+    channel.register(method.endpoint, "thrift", inbound, { service: serviceName, maxRequestSize });
   };
   clients.set(channel, client);
   registerMeta(channel, client, () => lastModule);
@@ -149,6 +155,7 @@ async function callThrift(channel: TChannel, request: ThriftRequest, options: Th
 const registerOptions = z.strictObject({
   service: z.string().min(1).optional(),
   maxElements: z.number().int().positive().optional(),
+  maxRequestSize: z.number().int().positive().optional(),
 });
 
 function parseRegisterOptions(options: ThriftRegisterOptions): ThriftRegisterOptions {
