@@ -38,7 +38,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   it("prints the response and exits 0", async () => {
     const res = await run(["-p", server.hostPort, "-t", KEYVALUE_THRIFT, "keyvalue", "KeyValue::getValue", "-3", '{"key": "foo"}']);
     expect(res).toEqual({ code: 0, stdout: '"Hello, world!"\n', stderr: "" });
-  });
+  }, 30_000);
 
   it("exits with the error frame's code, 126 for an application error, 64 for a usage error", async () => {
     expect((await run(["-p", server.hostPort, "keyvalue", "nope", "--raw"])).code).toBe(6);
@@ -47,7 +47,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
     const usage = await run(["-p", server.hostPort, "keyvalue"]);
     expect(usage.code).toBe(64);
     expect(usage.stderr).toMatch(/missing the endpoint/);
-  });
+  }, 30_000); // three node processes one after another: > 5 s on a loaded 2-core machine
 
   it("-v prints the package's version", async () => {
     const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as { version: string };
