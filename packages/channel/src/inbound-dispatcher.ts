@@ -196,12 +196,19 @@ export class InboundDispatcher {
     const deadline = started + frame.ttl;
     const observed = serverCallChannel.hasSubscribers ? serverCallMessage(frame, endpoint, scheme, callerName, conn.remoteHostPort, message.args[1]) : undefined;
     const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout, message: observed, tracing };
-    state.timer = setCoarseTimeout(() => {
+    const expire = () => {
       if (state.done) return;
+      // Never early (a timer can fire ~1 ms before its time): wait out the rest.
+      const now = performance.now();
+      if (now < deadline) {
+        state.timer = setTimeout(expire, Math.ceil(deadline - now));
+        return;
+      }
       calls.delete(id);
-      conn.sendError(id, ErrorCode.Timeout, tracing, `request timed out after ${Math.round(performance.now() - started)}ms (limit was ${frame.ttl}ms)`);
+      conn.sendError(id, ErrorCode.Timeout, tracing, `request timed out after ${Math.floor(now - started)}ms (limit was ${frame.ttl}ms)`);
       this.#finish(state, "timed out", TimeoutError);
-    }, frame.ttl, undefined);
+    };
+    state.timer = setCoarseTimeout(expire, frame.ttl, undefined);
     calls.set(id, state);
     this.#inflight++;
 

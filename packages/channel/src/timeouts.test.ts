@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
+import { ChecksumType, EMPTY_TRACING, ErrorCode, FrameType, encodeCallReq } from "@tchannel/frame";
+import { destroyProbes, probe } from "../test/probe.js";
 import { TimeoutError } from "./errors.js";
 import { TChannel } from "./tchannel.js";
 
@@ -7,6 +9,7 @@ import { TChannel } from "./tchannel.js";
 
 const open: TChannel[] = [];
 afterEach(async () => {
+  destroyProbes();
   await Promise.all(open.splice(0).map((c) => c.close()));
 });
 
@@ -79,5 +82,20 @@ describe("timeouts", () => {
     expect((err as Error).message).toMatch(/attempt timed out after \d+ms \(timeoutPerAttempt\)/);
     expect(ttls).toHaveLength(3);
     for (const ttl of ttls) expect(ttl).toBeLessThanOrEqual(100);
+  });
+
+  it("a server's own TTL timer never fires early either", async () => {
+    const ch = new TChannel({ name: "svc" });
+    open.push(ch);
+    ch.raw.register("hang", () => new Promise<Buffer>(() => {}));
+    const p = await probe(await ch.listen());
+    await p.handshake();
+    for (let id = 2; id < 22; id++) {
+      const sent = performance.now();
+      p.send(encodeCallReq({ id, ttl: 20, tracing: EMPTY_TRACING, service: "svc", headers: { cn: "p", as: "raw" }, checksumType: ChecksumType.None, args: [Buffer.from("hang"), Buffer.alloc(0), Buffer.alloc(0)] }));
+      await p.until(() => p.frames.some((f) => f.id === id));
+      expect(performance.now() - sent).toBeGreaterThanOrEqual(20);
+      expect(p.frames.find((f) => f.id === id)).toMatchObject({ type: FrameType.Error, code: ErrorCode.Timeout });
+    }
   });
 });
