@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the workspace needs on a machine that has only some Node and npm (meant to be
 # sourced: it leaves the shell with a supported Node and pnpm first on PATH):
-# - Node: the one on PATH if it is a supported line (20, 22, 24, 26); otherwise the pinned Node 24,
+# - Node: the one on PATH if it is a supported line (22, 24, 26); otherwise the pinned Node 24,
 #   installed into .tools/ by scripts/install-node.sh (npm registry), and says so.
 #   TCHANNEL_NODE=<major> picks that pinned line instead of the one on PATH.
 # - pnpm 12.21.0 (into .tools/, unless the right version is already on PATH), then the workspace.
@@ -9,7 +9,7 @@
 #   turbo does not hash the Node version itself and would replay one line's results on another.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SUPPORTED_NODE_LINES="20 22 24 26"
+SUPPORTED_NODE_LINES="22 24 26"
 DEFAULT_NODE_LINE=24
 PNPM_VERSION=12.21.0
 
