@@ -21,6 +21,11 @@ export interface BenchOptions {
   /** The file name stem of the reports. */
   name: string;
   short: boolean;
+  /**
+   * Node lines (majors) to run every implementation on, interleaved in one run (`--node 24,20`):
+   * each is the pinned version scripts/install-node.sh installs. Empty: the Node running main.js.
+   */
+  nodes: string[];
 }
 
 export const CONCURRENCIES = [1, 32, 256];
@@ -32,7 +37,7 @@ export const EXTRA_CELLS: readonly Cell[] = [
   STREAM_CELL,
 ];
 
-const USAGE = `usage: node dist/main.js [--short] [--impl a,b] [--cells CxS,...] [--warmup ms] [--measure ms] [--repeats n] [--out dir]
+const USAGE = `usage: node dist/main.js [--short] [--impl a,b] [--cells CxS,...] [--node 24,20] [--warmup ms] [--measure ms] [--repeats n] [--out dir]
   --short      a CI smoke run: 300 ms warm-up, 700 ms window, 1 repeat
   --impl       some of ${IMPLEMENTATIONS.join(", ")} (default all)
   --cells      e.g. 32x64,256x256k (sizes take k for KiB, m for MiB; default {1,32,256} x {64, 4k, 256k}, 1x1m, 32x1m, and 1x64m for ours-raw, ours-stream, node-raw, bare-net)
@@ -68,6 +73,7 @@ export function parseBenchOptions(argv: readonly string[], defaultOutDir: string
     outDir: defaultOutDir,
     name: short ? "bench-short" : "bench",
     short,
+    nodes: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -89,6 +95,11 @@ export function parseBenchOptions(argv: readonly string[], defaultOutDir: string
       case "--cells":
         options.cells = parseCells(value);
         options.name = options.name.endsWith("-partial") ? options.name : `${options.name}-partial`;
+        break;
+      case "--node":
+        options.nodes = value.split(",");
+        if (options.nodes.some((n) => !/^\d+$/.test(n))) throw new Error(`--node wants Node majors, e.g. 24,20\n${USAGE}`);
+        options.name = `${options.name}-node-${options.nodes.join("-")}`;
         break;
       case "--warmup":
         options.warmupMs = Number(value);

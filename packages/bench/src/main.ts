@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { formatSize, parseBenchOptions } from "./bench-options.js";
 import { familyOf } from "./implementations.js";
-import { markdownTable, summarize, targetLines } from "./report.js";
-import { PINNED, type RunResult, runCell } from "./run-cell.js";
+import { markdownTable, nodeComparisonTable, nodesOf, summarize, targetLines } from "./report.js";
+import { CURRENT_NODE, type NodeBinary, PINNED, type RunResult, runCell } from "./run-cell.js";
 
 const options = parseBenchOptions(process.argv.slice(2), fileURLToPath(new URL("../results", import.meta.url)));
 
@@ -27,38 +27,59 @@ if (options.impls.some((impl) => familyOf(impl) === "node")) {
   }
 }
 
+// --node 24,20: the pinned Node of each line (scripts/install-node.sh installs it on first use);
+// every implementation runs on each, interleaved with the others, so noise hits all alike.
+function pinnedNode(major: string): NodeBinary {
+  const script = fileURLToPath(new URL("../../../scripts/install-node.sh", import.meta.url));
+  const res = spawnSync("bash", [script, major], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+  if (res.status !== 0) {
+    process.stderr.write(`bench: installing Node ${major} failed (scripts/install-node.sh)\n`);
+    process.exit(1);
+  }
+  const path = join(res.stdout.trim(), "node");
+  return { path, version: spawnSync(path, ["--version"], { encoding: "utf8" }).stdout.trim() };
+}
+const nodes: NodeBinary[] = options.nodes.length > 0 ? options.nodes.map(pinnedNode) : [CURRENT_NODE];
+
 const machine = {
   cpu: cpus()[0]?.model ?? "unknown",
   cpus: cpus().length,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   os: `${platform()} ${release()} ${arch()}`,
-  node: process.version,
+  node: nodes.map((n) => n.version).join(", "),
   pinned: PINNED,
 };
 const started = new Date();
 const runs: RunResult[] = [];
 const implsOf = (cell: (typeof options.cells)[number]) => options.impls.filter((impl) => cell.impls === undefined || cell.impls.includes(impl));
-const total = options.cells.reduce((n, cell) => n + implsOf(cell).length, 0) * options.repeats;
+const pairsOf = (cell: (typeof options.cells)[number]) => nodes.flatMap((node) => implsOf(cell).map((impl) => ({ node, impl })));
+const total = options.cells.reduce((n, cell) => n + pairsOf(cell).length, 0) * options.repeats;
 for (const cell of options.cells) {
-  const impls = implsOf(cell);
+  const pairs = pairsOf(cell);
   for (let repeat = 0; repeat < options.repeats; repeat++) {
-    const order = impls.map((_, i) => impls[(i + repeat) % impls.length]!);
-    for (const impl of order) {
-      const result = await runCell(impl, cell, repeat, options.warmupMs, options.measureMs);
+    const order = pairs.map((_, i) => pairs[(i + repeat) % pairs.length]!);
+    for (const { node, impl } of order) {
+      const result = await runCell(impl, cell, repeat, options.warmupMs, options.measureMs, node);
       runs.push(result);
       const what = result.failure ? `FAILED: ${result.failure.split("\n")[0]}` : `${Math.round(result.callsPerSec)} calls/s, p99 ${result.p99Ms.toFixed(3)} ms, ${result.cpuPerCallUs.toFixed(1)} µs CPU/call, ${result.errors} errors`;
-      process.stderr.write(`[${runs.length}/${total}] C=${cell.concurrency} ${formatSize(cell.size)} ${impl} #${repeat + 1}: ${what}\n`);
+      const on = nodes.length > 1 ? ` on ${node.version}` : "";
+      process.stderr.write(`[${runs.length}/${total}] C=${cell.concurrency} ${formatSize(cell.size)} ${impl}${on} #${repeat + 1}: ${what}\n`);
     }
   }
 }
 
 const summaries = summarize(runs, options);
-const targets = targetLines(summaries);
+// The issue-7 targets, per Node when the run compared several.
+const targets = nodesOf(summaries).flatMap((node) => {
+  const lines = targetLines(summaries.filter((s) => s.node === node));
+  return nodes.length > 1 ? lines.map((line) => line.replace(/^- /, `- ${node}: `)) : lines;
+});
+const comparison = nodeComparisonTable(summaries);
 const header = [
   `Echo benchmark, ${started.toISOString().slice(0, 16).replace("T", " ")} UTC: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}.`,
-  `Server and client in separate processes${PINNED ? " pinned to CPU 0 and CPU 1 (taskset)" : " (not pinned: no taskset or one CPU)"}; ${options.warmupMs} ms warm-up, ${options.measureMs} ms window, median of ${options.repeats} repeat(s); ratios are to tchannel-node 4.0.1 raw in the same cell.`,
+  `Server and client in separate processes${PINNED ? " pinned to CPU 0 and CPU 1 (taskset)" : " (not pinned: no taskset or one CPU)"}; ${options.warmupMs} ms warm-up, ${options.measureMs} ms window, median of ${options.repeats} repeat(s); ratios are to tchannel-node 4.0.1 raw in the same cell${nodes.length > 1 ? " on the same Node" : ""}.`,
 ].join("\n");
-const markdown = `${header}\n\n${markdownTable(summaries)}\n${targets.length ? `\nTargets (issue 7):\n${targets.join("\n")}\n` : ""}`;
+const markdown = `${header}\n\n${markdownTable(summaries)}\n${comparison ? `\nAcross Nodes:\n\n${comparison}\n` : ""}${targets.length ? `\nTargets (issue 7):\n${targets.join("\n")}\n` : ""}`;
 mkdirSync(options.outDir, { recursive: true });
 const base = join(options.outDir, options.name);
 writeFileSync(`${base}.md`, markdown);

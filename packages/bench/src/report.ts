@@ -18,32 +18,41 @@ export interface Summary extends Omit<RunResult, "repeat" | "calls" | "errors" |
   p99VsBaseline: number;
 }
 
+/** The Node versions of these runs or summaries, in order of first appearance. */
+export function nodesOf(items: readonly { node: string }[]): string[] {
+  return [...new Set(items.map((r) => r.node))];
+}
+
 export function summarize(runs: readonly RunResult[], options: BenchOptions): Summary[] {
   const out: Summary[] = [];
   for (const cell of options.cells) {
-    const inCell = runs.filter((r) => r.concurrency === cell.concurrency && r.size === cell.size);
-    const baseline = inCell.filter((r) => r.impl === BASELINE);
-    const baseCalls = median(baseline.map((r) => r.callsPerSec));
-    const baseP99 = median(baseline.map((r) => r.p99Ms));
-    for (const impl of options.impls) {
-      if (cell.impls !== undefined && !cell.impls.includes(impl)) continue;
-      const mine = inCell.filter((r) => r.impl === impl);
-      const m = (pick: (r: RunResult) => number) => median(mine.map(pick));
-      const callsPerSec = m((r) => r.callsPerSec);
-      const p99Ms = m((r) => r.p99Ms);
-      out.push({
-        impl, concurrency: cell.concurrency, size: cell.size, repeats: mine.length,
-        callsPerSec, p50Ms: m((r) => r.p50Ms), p99Ms, p999Ms: m((r) => r.p999Ms),
-        cpuPerCallUs: m((r) => r.cpuPerCallUs), clientCpuPerCallUs: m((r) => r.clientCpuPerCallUs), serverCpuPerCallUs: m((r) => r.serverCpuPerCallUs),
-        clientRssMiB: m((r) => r.clientRssMiB), serverRssMiB: m((r) => r.serverRssMiB),
-        errors: mine.reduce((n, r) => n + r.errors, 0),
-        failures: mine.filter((r) => r.failure !== undefined).length,
-        callsVsBaseline: callsPerSec / baseCalls,
-        p99VsBaseline: p99Ms / baseP99,
-      });
-    }
+    for (const node of nodesOf(runs)) out.push(...summarizeCell(runs.filter((r) => r.node === node), cell, node, options));
   }
   return out;
+}
+
+/** One cell on one Node: ratios are to tchannel-node raw on that same Node. */
+function summarizeCell(runs: readonly RunResult[], cell: Cell, node: string, options: BenchOptions): Summary[] {
+  const inCell = runs.filter((r) => r.concurrency === cell.concurrency && r.size === cell.size);
+  const baseline = inCell.filter((r) => r.impl === BASELINE);
+  const baseCalls = median(baseline.map((r) => r.callsPerSec));
+  const baseP99 = median(baseline.map((r) => r.p99Ms));
+  return options.impls.filter((impl) => cell.impls === undefined || cell.impls.includes(impl)).map((impl): Summary => {
+    const mine = inCell.filter((r) => r.impl === impl);
+    const m = (pick: (r: RunResult) => number) => median(mine.map(pick));
+    const callsPerSec = m((r) => r.callsPerSec);
+    const p99Ms = m((r) => r.p99Ms);
+    return {
+      impl, node, concurrency: cell.concurrency, size: cell.size, repeats: mine.length,
+      callsPerSec, p50Ms: m((r) => r.p50Ms), p99Ms, p999Ms: m((r) => r.p999Ms),
+      cpuPerCallUs: m((r) => r.cpuPerCallUs), clientCpuPerCallUs: m((r) => r.clientCpuPerCallUs), serverCpuPerCallUs: m((r) => r.serverCpuPerCallUs),
+      clientRssMiB: m((r) => r.clientRssMiB), serverRssMiB: m((r) => r.serverRssMiB),
+      errors: mine.reduce((n, r) => n + r.errors, 0),
+      failures: mine.filter((r) => r.failure !== undefined).length,
+      callsVsBaseline: callsPerSec / baseCalls,
+      p99VsBaseline: p99Ms / baseP99,
+    };
+  });
 }
 
 const num = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : "–");
@@ -51,16 +60,44 @@ const int = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString("e
 const ratio = (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : "–");
 const ms = (v: number) => (!Number.isFinite(v) ? "–" : v < 10 ? v.toFixed(3) : v.toFixed(1));
 
+/** The table of every summary; a Node column when the run compared several. */
 export function markdownTable(summaries: readonly Summary[]): string {
+  const several = nodesOf(summaries).length > 1;
   const lines = [
-    "| C | size | impl | calls/s | × node raw | p50 ms | p99 ms | p999 ms | p99 × node raw | CPU µs/call (client+server) | RSS MiB client / server | errors |",
-    "| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| C | size |${several ? " Node |" : ""} impl | calls/s | × node raw | p50 ms | p99 ms | p999 ms | p99 × node raw | CPU µs/call (client+server) | RSS MiB client / server | errors |`,
+    `| ---: | ---: |${several ? " --- |" : ""} --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const s of summaries) {
     const errors = s.failures > 0 ? `${s.errors} (${s.failures} runs failed)` : String(s.errors);
     lines.push(
-      `| ${s.concurrency} | ${formatSize(s.size)} | ${s.impl} | ${int(s.callsPerSec)} | ${ratio(s.callsVsBaseline)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${ratio(s.p99VsBaseline)} | ${num(s.cpuPerCallUs, 1)} (${num(s.clientCpuPerCallUs, 1)}+${num(s.serverCpuPerCallUs, 1)}) | ${num(s.clientRssMiB, 0)} / ${num(s.serverRssMiB, 0)} | ${errors} |`,
+      `| ${s.concurrency} | ${formatSize(s.size)} |${several ? ` ${s.node} |` : ""} ${s.impl} | ${int(s.callsPerSec)} | ${ratio(s.callsVsBaseline)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${ratio(s.p99VsBaseline)} | ${num(s.cpuPerCallUs, 1)} (${num(s.clientCpuPerCallUs, 1)}+${num(s.serverCpuPerCallUs, 1)}) | ${num(s.clientRssMiB, 0)} / ${num(s.serverRssMiB, 0)} | ${errors} |`,
     );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * With several Nodes: per cell and implementation, calls/s and the ratio to tchannel-node raw on
+ * each Node, and how the first Node's ratio compares with each other's (> 1: our lead over
+ * tchannel-node is larger on the first). Empty with one Node.
+ */
+export function nodeComparisonTable(summaries: readonly Summary[]): string {
+  const nodes = nodesOf(summaries);
+  if (nodes.length < 2) return "";
+  const [first, ...others] = nodes as [string, ...string[]];
+  const lines = [
+    `| C | size | impl |${nodes.map((n) => ` calls/s ${n} | × node raw ${n} |`).join("")}${others.map((n) => ` × node raw ${first} / ${n} |`).join("")}`,
+    `| ---: | ---: | --- |${nodes.map(() => " ---: | ---: |").join("")}${others.map(() => " ---: |").join("")}`,
+  ];
+  const seen = new Set<string>();
+  for (const s of summaries) {
+    const key = `${s.concurrency}/${s.size}/${s.impl}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const on = (node: string) => summaries.find((x) => x.node === node && x.concurrency === s.concurrency && x.size === s.size && x.impl === s.impl);
+    const cols = nodes.map((n) => ` ${int(on(n)?.callsPerSec ?? Number.NaN)} | ${ratio(on(n)?.callsVsBaseline ?? Number.NaN)} |`).join("");
+    const change = others.map((n) => ` ${ratio((on(first)?.callsVsBaseline ?? Number.NaN) / (on(n)?.callsVsBaseline ?? Number.NaN))} |`).join("");
+    lines.push(`| ${s.concurrency} | ${formatSize(s.size)} | ${s.impl} |${cols}${change}`);
   }
   return lines.join("\n");
 }

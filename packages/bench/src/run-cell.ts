@@ -9,6 +9,8 @@ import { type Implementation, familyOf } from "./implementations.js";
 /** One measured run of one implementation in one cell. */
 export interface RunResult {
   impl: Implementation;
+  /** The Node that ran both processes (`process.version` form). */
+  node: string;
   concurrency: number;
   size: number;
   repeat: number;
@@ -34,8 +36,16 @@ export const PINNED: boolean = cpus().length >= 2 && spawnSync("taskset", ["-c",
 
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-function spawnPinned(cpu: number, script: string, args: string[]): ChildProcess {
-  const node = [process.execPath, "--no-warnings", here(script), ...args];
+/** A Node binary the children run on, and its version. */
+export interface NodeBinary {
+  path: string;
+  version: string;
+}
+
+export const CURRENT_NODE: NodeBinary = { path: process.execPath, version: process.version };
+
+function spawnPinned(nodeBin: NodeBinary, cpu: number, script: string, args: string[]): ChildProcess {
+  const node = [nodeBin.path, "--no-warnings", here(script), ...args];
   const [cmd, ...rest] = PINNED ? ["taskset", "-c", String(cpu), ...node] : node;
   return spawn(cmd!, rest, { stdio: ["pipe", "pipe", "pipe"] });
 }
@@ -51,12 +61,13 @@ function onTagged(child: ChildProcess, handler: (tag: string, value: string) => 
 const STDERR_KEEP = 2000;
 
 /**
- * Runs one server process (CPU 0) and one client process (CPU 1) for `impl` in `cell`. Never
+ * Runs one server process (CPU 0) and one client process (CPU 1) for `impl` in `cell`, both on
+ * `nodeBin` (default: the Node running this). Never
  * throws: a crash or a hang becomes a result with `failure` set.
  */
-export async function runCell(impl: Implementation, cell: Cell, repeat: number, warmupMs: number, measureMs: number): Promise<RunResult> {
+export async function runCell(impl: Implementation, cell: Cell, repeat: number, warmupMs: number, measureMs: number, nodeBin: NodeBinary = CURRENT_NODE): Promise<RunResult> {
   const base: RunResult = {
-    impl, concurrency: cell.concurrency, size: cell.size, repeat,
+    impl, node: nodeBin.version, concurrency: cell.concurrency, size: cell.size, repeat,
     callsPerSec: 0, p50Ms: Number.NaN, p99Ms: Number.NaN, p999Ms: Number.NaN,
     cpuPerCallUs: Number.NaN, clientCpuPerCallUs: Number.NaN, serverCpuPerCallUs: Number.NaN,
     clientRssMiB: Number.NaN, serverRssMiB: Number.NaN, calls: 0, errors: 0, errorSamples: [],
@@ -68,7 +79,7 @@ export async function runCell(impl: Implementation, cell: Cell, repeat: number, 
       if (stderr.length < STDERR_KEEP) stderr += `${who}: ${d.toString()}`;
     });
   try {
-    const server = spawnPinned(0, "./server-process.js", [familyOf(impl)]);
+    const server = spawnPinned(nodeBin, 0, "./server-process.js", [familyOf(impl)]);
     children.push(server);
     keepStderr(server, "server");
     const serverReports: ServerReport[] = [];
@@ -85,7 +96,7 @@ export async function runCell(impl: Implementation, cell: Cell, repeat: number, 
       setTimeout(() => reject(new Error("server not READY within 20 s")), 20_000).unref();
     });
     const args: ClientArgs = { impl, hostPort: `127.0.0.1:${port}`, concurrency: cell.concurrency, size: cell.size, warmupMs, measureMs };
-    const client = spawnPinned(1, "./client-process.js", [JSON.stringify(args)]);
+    const client = spawnPinned(nodeBin, 1, "./client-process.js", [JSON.stringify(args)]);
     children.push(client);
     keepStderr(client, "client");
     const clientReport = await new Promise<ClientReport>((resolve, reject) => {
