@@ -311,14 +311,14 @@ describe("TChannel raw calls", () => {
     const peers = [await slow(), await slow(), await slow()];
     const client = channel("client", { knownPeers: peers });
     const started = Date.now();
-    const err = await client.raw({ service: "svc", endpoint: "e", timeout: 300, retryOn: "t", retryLimit: 5 }).catch((e) => e);
+    const err = await client.raw({ service: "svc", endpoint: "e", timeout: 600, retryOn: "t", retryLimit: 5 }).catch((e) => e);
     const elapsed = Date.now() - started;
     expect(err).toBeInstanceOf(TimeoutError);
-    // Three attempts with a fresh 300 ms each would take 900 ms or more.
-    expect(elapsed).toBeLessThan(800);
+    // Three attempts with a fresh 600 ms each would take 1,800 ms or more.
+    expect(elapsed).toBeLessThan(1500);
     // The first attempt used the whole budget; nothing was left for another.
     expect(ttls.length).toBe(1);
-    expect(ttls[0]).toBeLessThanOrEqual(300);
+    expect(ttls[0]).toBeLessThanOrEqual(600);
   });
 
   it("parents the spans of calls made inside a handler on the inbound call's trace", async () => {

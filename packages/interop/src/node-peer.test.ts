@@ -38,7 +38,7 @@ describe("tchannel-node peer harness", () => {
         { scheme: "json", endpoint: "add", headers: { k: "v" }, body: { a: 1, b: 2 }, timeout: 5000 },
         { scheme: "json", endpoint: "fail", body: {}, timeout: 5000 },
         { scheme: "raw", endpoint: "app-error", headers: "", body: "", timeout: 5000 },
-        { scheme: "raw", endpoint: "slow", body: "500", timeout: 100 },
+        { scheme: "raw", endpoint: "slow", body: "2000", timeout: 100 },
         { scheme: "raw", endpoint: "echo", headers: "h", body: "crc32", checksumType: 1 },
         { scheme: "raw", endpoint: "echo", headers: "h", body: "no checksum", checksumType: 0 },
         { scheme: "raw", endpoint: "inspect", body: "x", checksumType: 0, transportHeaders: { sk: "shard" } },
@@ -73,7 +73,8 @@ describe("tchannel-node peer harness", () => {
     expect(slow?.ok).toBe(false);
     expect(slow?.error?.codeName).toBe("Timeout");
     expect(["tchannel.request.timeout", "tchannel.timeout"]).toContain(slow?.error?.type);
-    expect(slow?.elapsedMs).toBeLessThan(450);
+    // Well before the 2 s answer, with room for a loaded machine.
+    expect(slow?.elapsedMs).toBeLessThan(1500);
 
     // other checksum types
     expect(crc32).toMatchObject({ ok: true, body: { utf8: "crc32" } });
