@@ -29,18 +29,74 @@ export interface DecodeOptions {
 
 // ---- encoding ---------------------------------------------------------------------------------
 
-/** A growable output buffer; one per encode, sized from a hint. */
+/**
+ * Encoded structs are carved from a shared slab rather than given a buffer each: above 4 KiB
+ * Node's pool gives every `Buffer.allocUnsafe` its own ArrayBuffer (external memory the GC tracks,
+ * and the mark-compacts it triggers), and a writer that starts small copies its bytes at every
+ * growth. Measured for issue 18 (C=32, 4 KiB thrift echo): encoding a request cost 5.3 µs of CPU
+ * this way, 0.4 µs from the slab. A slab stays alive while any value cut from it does; an encoded
+ * call's args live until the call settles, so briefly. `encodeThrift` copies its result out.
+ */
+const SLAB_SIZE = 64 * 1024;
+/** A value that grows past this leaves the slab for a buffer of its own. */
+const MAX_IN_SLAB = 16 * 1024;
+/** Less room than this left in the slab: the next value starts a new one. */
+const MIN_ROOM = 1024;
+
+let slab: Buffer | undefined;
+let slabOffset = 0;
+
+/** The output of one encode: the shared slab from its current offset, growing on demand. */
 class Writer {
   buf: Buffer;
-  pos = 0;
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  /** Where this value starts in `buf`. */
+  start: number;
+  pos: number;
+  /** `buf` is the shared slab (the slab's offset moves past the value when it is done). */
+  inSlab: boolean;
+  /** A writer of its own (an encode nested in another, e.g. from a getter): a buffer of its own. */
+  constructor(own: boolean) {
+    if (own) {
+      this.buf = Buffer.allocUnsafe(64);
+      this.start = this.pos = 0;
+      this.inSlab = false;
+      return;
+    }
+    if (slab === undefined || SLAB_SIZE - slabOffset < MIN_ROOM) {
+      slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      slabOffset = 0;
+    }
+    this.buf = slab;
+    this.start = this.pos = slabOffset;
+    this.inSlab = true;
   }
   ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
+    if (this.pos + n > this.buf.length) this.grow(n);
+  }
+  grow(n: number): void {
+    const used = this.pos - this.start;
+    const need = used + n;
+    let next: Buffer;
+    if (this.inSlab && need <= MAX_IN_SLAB) {
+      // A fresh slab, this value at its start (the old slab's tail is left unused).
+      slab = next = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      slabOffset = 0;
+    } else {
+      // Room for what comes after a large binary or string (the struct's stop bytes, more
+      // fields) without copying it all again.
+      next = Buffer.allocUnsafeSlow(Math.max(used * 2, need + 256));
+      this.inSlab = false;
+    }
+    this.buf.copy(next, 0, this.start, this.pos);
     this.buf = next;
+    this.start = 0;
+    this.pos = used;
+  }
+  /** The encoded value; a slab's offset moves past it (8-byte aligned, as Node's pool). */
+  finish(): Buffer {
+    const out = this.buf.subarray(this.start, this.pos);
+    if (this.inSlab) slabOffset = (this.pos + 7) & ~7;
+    return out;
   }
   u8(v: number): void {
     this.ensure(1);
@@ -73,22 +129,40 @@ class Writer {
     this.pos += b.length;
   }
   string(s: string): void {
-    // Up to 16 Ki units, one pass over the string: room for its worst case (3 UTF-8 bytes per
-    // UTF-16 unit), written after a length placeholder that is then filled in. (Buffer.byteLength
-    // first is a second pass, and growing by doubling from 64 bytes copies a 4 KiB value seven
-    // times.) Longer strings get exact room, so a 256 KiB value does not reserve 768 KiB.
-    this.ensure(4 + (s.length <= 16_384 ? s.length * 3 : Buffer.byteLength(s)));
+    // One pass over the string when the room left holds its worst case (3 UTF-8 bytes per UTF-16
+    // unit): written after a length placeholder that is then filled in. Otherwise its exact size
+    // first (Buffer.byteLength, a second pass), so a 4 KiB value does not leave the slab and a
+    // 256 KiB one does not reserve 768 KiB.
+    if (this.buf.length - this.pos < 4 + s.length * 3) this.ensure(4 + Buffer.byteLength(s));
     const n = this.buf.write(s, this.pos + 4, "utf8");
     this.buf.writeInt32BE(n, this.pos);
     this.pos += 4 + n;
   }
 }
 
-/** Encodes a struct as a bare TBinaryProtocol struct (no message envelope, spec §15.3). */
-export function encodeStruct(def: StructDef, value: unknown, path = def.name): Buffer {
-  const w = new Writer(64);
-  writeStruct(w, def, value, path);
-  return w.buf.subarray(0, w.pos);
+/** An encode is running on the slab: one that starts meanwhile (from a getter) writes elsewhere. */
+let encoding = false;
+
+/**
+ * Encodes a struct as a bare TBinaryProtocol struct (no message envelope, spec §15.3). Small
+ * results are views of a shared slab (see Writer): for bytes sent and dropped, as a call's args;
+ * `copyOut` gives a value of its own, for bytes the caller may keep.
+ */
+export function encodeStruct(def: StructDef, value: unknown, path = def.name, copyOut = false): Buffer {
+  if (encoding) {
+    const own = new Writer(true);
+    writeStruct(own, def, value, path);
+    return own.finish();
+  }
+  encoding = true;
+  try {
+    const w = new Writer(false);
+    writeStruct(w, def, value, path);
+    const out = w.finish();
+    return copyOut && w.inSlab ? Buffer.from(out) : out;
+  } finally {
+    encoding = false;
+  }
 }
 
 function writeStruct(w: Writer, def: StructDef, value: unknown, path: string): void {

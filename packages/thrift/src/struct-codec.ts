@@ -23,7 +23,8 @@ function isStructDef(v: unknown): v is StructDef {
 
 /** Encodes `value` (an instance or a plain object of fields) as `type`; throws ThriftCodecError. */
 export function encodeThrift<T>(type: ThriftStructType<T>, value: T | Record<string, unknown>): Buffer {
-  return encodeStruct(definition(type), value);
+  // A value of its own (not a view of the encoder's slab): the caller may keep it.
+  return encodeStruct(definition(type), value, undefined, true);
 }
 
 /**

@@ -3,11 +3,11 @@
 // client puts `TChannel.call` between them; @tchannel/sync puts its blocking `call` there, so
 // every scheme of both clients goes through one low-level call.
 import { BadRequestError, type CallResult, type RawCallOptions, Response, UnexpectedError } from "@tchannel/channel";
-import { decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
 import { type DecodeOptions, decodeStruct, encodeStruct } from "./binary-codec.js";
 import type { ThriftCallOptions, ThriftHeaders } from "./thrift-client.js";
 import { OneWayNotSupportedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest } from "./thrift-module.js";
+import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 
 /** The low-level call options of a thrift request; throws BadRequestError when it cannot be encoded. */
 export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOptions = {}): RawCallOptions {
@@ -18,7 +18,7 @@ export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOpt
   let arg2: Buffer;
   let arg3: Buffer;
   try {
-    arg2 = encodeHeaderMap(options.headers ?? {}, 2);
+    arg2 = encodeThriftHeaders(options.headers);
     arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
   } catch (err) {
     throw new BadRequestError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
@@ -47,7 +47,7 @@ export function thriftResponse<Result>(request: ThriftRequest<Result>, result: C
   let headers: ThriftHeaders;
   let value: Record<string, unknown>;
   try {
-    headers = { ...decodeHeaderMap(result.arg2, 2) };
+    headers = decodeThriftHeaders(result.arg2);
     value = decodeStruct(method.result, result.arg3, `${method.endpoint} result`, decodeOptions);
   } catch (err) {
     throw new UnexpectedError(`cannot decode the thrift response: ${(err as Error).message}`, describe, { cause: err });

@@ -1,8 +1,9 @@
-import { BadRequestError, type CallOptions, type InboundCall, type OutboundReply, Response, type Request, type TChannel, type TransportInfo, withoutTracingHeaders } from "@tchannel/channel";
+import { BadRequestError, type CallOptions, type InboundCall, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, withoutTracingHeaders } from "@tchannel/channel";
 import { z } from "zod";
-import { FrameError, decodeHeaderMap, encodeHeaderMap } from "@tchannel/frame";
+import { FrameError } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
+import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 import { thriftCallOptions, thriftResponse } from "./thrift-call.js";
 import { OneWayNotSupportedError, ValueExpectedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest, ThriftService, ModuleInfo } from "./thrift-module.js";
@@ -96,7 +97,7 @@ export function thriftClient(channel: TChannel): ThriftClient {
   const known = clients.get(channel);
   if (known) return known;
   let lastModule: ModuleInfo | undefined;
-  const client = (async (request: ThriftRequest, options: ThriftCallOptions = {}) => callThrift(channel, request, options)) as ThriftClient;
+  const client = ((request: ThriftRequest, options: ThriftCallOptions = {}) => callThrift(channel, request, options)) as ThriftClient;
   client.register = (service: { readonly methods: ReadonlyMap<string, ThriftMethod> }, name: string, handler: ThriftHandler, options: ThriftRegisterOptions = {}) => {
     const method = service?.methods?.get(name);
     if (!method) throw new TypeError(`${(service as ThriftService)?.name ?? "service"} has no method ${JSON.stringify(name)}`);
@@ -112,12 +113,12 @@ export function thriftClient(channel: TChannel): ThriftClient {
         throw new ValueExpectedError(`${method.endpoint} must return a value, got ${response.body}`);
       }
       const arg3 = encodeStruct(method.result, method.returnsValue ? { success: response.body } : {}, `${method.endpoint} result`);
-      return { ok: true, arg2: encodeHeaderMap((response.headers as ThriftHeaders | undefined) ?? {}), arg3 };
+      return { ok: true, arg2: encodeThriftHeaders(response.headers as ThriftHeaders | undefined), arg3 };
     };
     const failed = (err: unknown): OutboundReply => {
       const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
       if (!field) throw err;
-      return { ok: false, arg2: encodeHeaderMap({}), arg3: encodeStruct(method.result, { [field.name]: err }) };
+      return { ok: false, arg2: encodeThriftHeaders(undefined), arg3: encodeStruct(method.result, { [field.name]: err }) };
     };
     // Not async: a handler that answers synchronously is answered in the same tick, as raw and
     // json ones are (the core takes a reply or a promise of one).
@@ -125,7 +126,7 @@ export function thriftClient(channel: TChannel): ThriftClient {
       let headers: ThriftHeaders;
       let body: Record<string, unknown>;
       try {
-        headers = withoutTracingHeaders({ ...decodeHeaderMap(call.arg2, 2) });
+        headers = withoutTracingHeaders(decodeThriftHeaders(call.arg2));
         body = decodeStruct(method.args, call.arg3, `${method.endpoint} arguments`, decodeOptions);
       } catch (err) {
         if (err instanceof ThriftCodecError || err instanceof FrameError) throw new BadRequestError(`cannot decode the thrift request: ${err.message}`);
@@ -147,9 +148,18 @@ export function thriftClient(channel: TChannel): ThriftClient {
   return client;
 }
 
-async function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCallOptions): Promise<Response<any, ThriftHeaders>> {
-  const result = await channel.call(thriftCallOptions(request, options));
-  return thriftResponse(request, result, options.service ?? request.service, options.maxElements === undefined ? undefined : { maxElements: options.maxElements });
+/**
+ * Not async: the call's own promise, then the decode (an async wrapper around an async function
+ * adds promise hops to every call). A request that cannot be encoded still rejects, never throws.
+ */
+function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCallOptions): Promise<Response<any, ThriftHeaders>> {
+  let call: RawCallOptions;
+  try {
+    call = thriftCallOptions(request, options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return channel.call(call).then((result) => thriftResponse(request, result, options.service ?? request.service, options.maxElements === undefined ? undefined : { maxElements: options.maxElements }));
 }
 
 const registerOptions = z.strictObject({
