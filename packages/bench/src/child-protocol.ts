@@ -1,3 +1,4 @@
+import type { GcCounts } from "./gc-counter.js";
 import type { Family, Implementation } from "./implementations.js";
 
 // The line protocol between the parent (main.ts) and its two children. Server: prints
@@ -23,6 +24,8 @@ export interface ServerReport {
   cpuMicros: number;
   /** process.resourceUsage().maxRSS, KiB. */
   maxRssKiB: number;
+  /** Garbage collections between `mark` and `report`. */
+  gc: GcCounts;
 }
 
 export interface ClientReport {
@@ -32,6 +35,8 @@ export interface ClientReport {
   elapsedMs: number;
   cpuMicros: number;
   maxRssKiB: number;
+  /** Garbage collections in the window. */
+  gc: GcCounts;
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;

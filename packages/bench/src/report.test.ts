@@ -8,6 +8,7 @@ function run(node: string, impl: RunResult["impl"], callsPerSec: number, p99Ms: 
   return {
     impl, node, concurrency: 32, size: 64, repeat, callsPerSec, p50Ms: p99Ms / 2, p99Ms, p999Ms: p99Ms * 2,
     cpuPerCallUs: 10, clientCpuPerCallUs: 6, serverCpuPerCallUs: 4, clientRssMiB: 60, serverRssMiB: 70,
+    clientMinorGcPer1k: 1, clientMajorGcPer1k: 0, serverMinorGcPer1k: 2, serverMajorGcPer1k: 0,
     calls: callsPerSec, errors: 0, errorSamples: [],
   };
 }

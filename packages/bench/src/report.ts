@@ -47,6 +47,8 @@ function summarizeCell(runs: readonly RunResult[], cell: Cell, node: string, opt
       callsPerSec, p50Ms: m((r) => r.p50Ms), p99Ms, p999Ms: m((r) => r.p999Ms),
       cpuPerCallUs: m((r) => r.cpuPerCallUs), clientCpuPerCallUs: m((r) => r.clientCpuPerCallUs), serverCpuPerCallUs: m((r) => r.serverCpuPerCallUs),
       clientRssMiB: m((r) => r.clientRssMiB), serverRssMiB: m((r) => r.serverRssMiB),
+      clientMinorGcPer1k: m((r) => r.clientMinorGcPer1k), clientMajorGcPer1k: m((r) => r.clientMajorGcPer1k),
+      serverMinorGcPer1k: m((r) => r.serverMinorGcPer1k), serverMajorGcPer1k: m((r) => r.serverMajorGcPer1k),
       errors: mine.reduce((n, r) => n + r.errors, 0),
       failures: mine.filter((r) => r.failure !== undefined).length,
       callsVsBaseline: callsPerSec / baseCalls,
@@ -64,13 +66,13 @@ const ms = (v: number) => (!Number.isFinite(v) ? "–" : v < 10 ? v.toFixed(3) :
 export function markdownTable(summaries: readonly Summary[]): string {
   const several = nodesOf(summaries).length > 1;
   const lines = [
-    `| C | size |${several ? " Node |" : ""} impl | calls/s | × node raw | p50 ms | p99 ms | p999 ms | p99 × node raw | CPU µs/call (client+server) | RSS MiB client / server | errors |`,
-    `| ---: | ---: |${several ? " --- |" : ""} --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    `| C | size |${several ? " Node |" : ""} impl | calls/s | × node raw | p50 ms | p99 ms | p999 ms | p99 × node raw | CPU µs/call (client+server) | RSS MiB client / server | GC /1k calls client / server (minor+major) | errors |`,
+    `| ---: | ---: |${several ? " --- |" : ""} --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const s of summaries) {
     const errors = s.failures > 0 ? `${s.errors} (${s.failures} runs failed)` : String(s.errors);
     lines.push(
-      `| ${s.concurrency} | ${formatSize(s.size)} |${several ? ` ${s.node} |` : ""} ${s.impl} | ${int(s.callsPerSec)} | ${ratio(s.callsVsBaseline)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${ratio(s.p99VsBaseline)} | ${num(s.cpuPerCallUs, 1)} (${num(s.clientCpuPerCallUs, 1)}+${num(s.serverCpuPerCallUs, 1)}) | ${num(s.clientRssMiB, 0)} / ${num(s.serverRssMiB, 0)} | ${errors} |`,
+      `| ${s.concurrency} | ${formatSize(s.size)} |${several ? ` ${s.node} |` : ""} ${s.impl} | ${int(s.callsPerSec)} | ${ratio(s.callsVsBaseline)} | ${ms(s.p50Ms)} | ${ms(s.p99Ms)} | ${ms(s.p999Ms)} | ${ratio(s.p99VsBaseline)} | ${num(s.cpuPerCallUs, 1)} (${num(s.clientCpuPerCallUs, 1)}+${num(s.serverCpuPerCallUs, 1)}) | ${num(s.clientRssMiB, 0)} / ${num(s.serverRssMiB, 0)} | ${num(s.clientMinorGcPer1k, 0)}+${num(s.clientMajorGcPer1k, 0)} / ${num(s.serverMinorGcPer1k, 0)}+${num(s.serverMajorGcPer1k, 0)} | ${errors} |`,
     );
   }
   return lines.join("\n");

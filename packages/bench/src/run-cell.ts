@@ -24,6 +24,11 @@ export interface RunResult {
   serverCpuPerCallUs: number;
   clientRssMiB: number;
   serverRssMiB: number;
+  /** Garbage collections per 1,000 calls in the window: scavenges (minor) and mark-compacts (major). */
+  clientMinorGcPer1k: number;
+  clientMajorGcPer1k: number;
+  serverMinorGcPer1k: number;
+  serverMajorGcPer1k: number;
   calls: number;
   errors: number;
   errorSamples: string[];
@@ -70,7 +75,8 @@ export async function runCell(impl: Implementation, cell: Cell, repeat: number, 
     impl, node: nodeBin.version, concurrency: cell.concurrency, size: cell.size, repeat,
     callsPerSec: 0, p50Ms: Number.NaN, p99Ms: Number.NaN, p999Ms: Number.NaN,
     cpuPerCallUs: Number.NaN, clientCpuPerCallUs: Number.NaN, serverCpuPerCallUs: Number.NaN,
-    clientRssMiB: Number.NaN, serverRssMiB: Number.NaN, calls: 0, errors: 0, errorSamples: [],
+    clientRssMiB: Number.NaN, serverRssMiB: Number.NaN,
+    clientMinorGcPer1k: Number.NaN, clientMajorGcPer1k: Number.NaN, serverMinorGcPer1k: Number.NaN, serverMajorGcPer1k: Number.NaN, calls: 0, errors: 0, errorSamples: [],
   };
   const children: ChildProcess[] = [];
   let stderr = "";
@@ -127,6 +133,10 @@ export async function runCell(impl: Implementation, cell: Cell, repeat: number, 
       serverCpuPerCallUs: perCall(s.cpuMicros),
       clientRssMiB: c.maxRssKiB / 1024,
       serverRssMiB: s.maxRssKiB / 1024,
+      clientMinorGcPer1k: perCall(c.gc.minor * 1000),
+      clientMajorGcPer1k: perCall(c.gc.major * 1000),
+      serverMinorGcPer1k: perCall(s.gc.minor * 1000),
+      serverMajorGcPer1k: perCall(s.gc.major * 1000),
       calls: c.calls,
       errors: c.errors,
       errorSamples: c.errorSamples,
