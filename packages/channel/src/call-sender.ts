@@ -1,7 +1,7 @@
 import { type HeaderMap, FrameEncodeError, childTracing, rootTracing } from "@tchannel/frame";
 import type { CallResult, RawCallOptions } from "./call-types.js";
 import type { Connection } from "./connection.js";
-import { BadRequestError, CancelledError, NoAvailablePeerError, TChannelError, TimeoutError } from "./errors.js";
+import { CancelledError, InvalidArgumentError, NoAvailablePeerError, TChannelError, TimeoutError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Peer } from "./peer.js";
 import type { PeerDirectory } from "./peer-directory.js";
@@ -92,9 +92,10 @@ export class CallSender {
       const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
       const maxArgSize = this.#options.maxArgSize;
       if ((options.arg2?.length ?? 0) > maxArgSize || (options.arg3?.length ?? 0) > maxArgSize) {
-        // Checked before anything is encoded: a peer with the same limit would refuse it anyway.
+        // Checked before anything is encoded (a peer with the same limit would refuse it anyway): a
+        // local mistake, so InvalidArgumentError, not BadRequest (which only a peer answers).
         const size = Math.max(options.arg2?.length ?? 0, options.arg3?.length ?? 0);
-        throw new BadRequestError(`an arg of ${size} bytes exceeds maxArgSize (${maxArgSize} bytes)`, { service: options.service, endpoint });
+        throw new InvalidArgumentError(`an arg of ${size} bytes exceeds maxArgSize (${maxArgSize} bytes)`, { service: options.service, endpoint });
       }
       const candidates = this.#peers.candidates(options.hostPort);
       // Made on the first retry: most calls have one attempt.
@@ -178,7 +179,7 @@ export class CallSender {
         );
       } catch (err) {
         // The call cannot be written as given (e.g. arg1 over 16 KiB): the caller's mistake.
-        pending.fail(err instanceof FrameEncodeError ? new BadRequestError(err.message, {}, { cause: err }) : err);
+        pending.fail(err instanceof FrameEncodeError ? new InvalidArgumentError(err.message, {}, { cause: err }) : err);
       }
     });
   }

@@ -122,12 +122,20 @@ export class BadRequestError extends ProtocolCodeError {
 }
 
 /**
- * A public entry point got an argument of the wrong type or out of range (a number for `service`,
- * `timeout: "5000"`, `retryOn: "zz"`...). Raised at the call site, before anything is sent; a
- * BadRequest, since the call can never succeed as written.
+ * A local mistake: a public entry point got an argument of the wrong type or out of range (a
+ * number for `service`, `timeout: "5000"`, `retryOn: "zz"`, an unknown option), or a value its
+ * scheme cannot encode (a body JSON cannot hold, a thrift field of the wrong type). Raised at the
+ * call site, before anything is sent. Not a BadRequestError: that one (code 6) means a peer
+ * refused the call, and this never travels on the wire. The same class in the async and the
+ * sync client.
  */
-export class InvalidArgumentError extends BadRequestError {
-  override readonly code = "TCHANNEL_INVALID_ARGUMENT";
+export class InvalidArgumentError extends TChannelError {
+  readonly code: string = "TCHANNEL_INVALID_ARGUMENT";
+  readonly wireCode = undefined;
+  readonly retry = "not-retryable";
+  constructor(message = "invalid argument", call?: CallDescription, options?: { cause?: unknown }) {
+    super(message, call, options);
+  }
 }
 
 /** 0x07: a socket-level failure (connect refused, connection lost mid-call). */

@@ -1,8 +1,11 @@
 import { ChecksumType } from "@tchannel/frame";
 import { z } from "zod";
 
-/** Options of `new TChannel(...)`, validated once at construction. Times are in milliseconds. */
-export const TChannelOptionsSchema = z.object({
+/**
+ * Options of `new TChannel(...)`, validated once at construction. Times are in milliseconds.
+ * Strict: a key it does not know (`timout`) is an error, not silently ignored.
+ */
+export const TChannelOptionsSchema = z.strictObject({
   /** This service's name: sent as `cn`, the default service of registered handlers. */
   name: z.string().min(1).max(255),
   /**
@@ -59,6 +62,9 @@ export const TChannelOptionsSchema = z.object({
   /** How long `close()` waits for inbound calls in progress. */
   drainTimeout: z.number().int().nonnegative().default(5_000),
 });
+
+/** The names of the TChannel options (layers above that add their own options, e.g. @tchannel/sync, extend this list). */
+export const TCHANNEL_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys(TChannelOptionsSchema.shape));
 
 export type TChannelOptions = z.input<typeof TChannelOptionsSchema>;
 export type ResolvedOptions = z.output<typeof TChannelOptionsSchema>;

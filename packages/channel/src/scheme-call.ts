@@ -1,11 +1,12 @@
 import type { CallResult, RawCallOptions } from "./call-types.js";
 import { describeValue } from "./call-arguments.js";
-import { BadRequestError, InvalidArgumentError, UnexpectedError } from "./errors.js";
+import { InvalidArgumentError, UnexpectedError } from "./errors.js";
 import { type ArgScheme, Response, type SchemeCallOptions } from "./scheme.js";
 
 // The two halves of a scheme call around the low-level `call()`, shared by the async TChannel and
 // the sync client so both fail the same way: a request the scheme cannot encode is the caller's
-// BadRequest; a response it cannot decode is Unexpected.
+// mistake, InvalidArgumentError (never BadRequest, which only a peer answers); a response it
+// cannot decode is Unexpected.
 
 /** Encodes headers and body with `scheme` into the options of a low-level call. */
 export function schemeCallOptions<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): RawCallOptions {
@@ -20,7 +21,7 @@ export function schemeCallOptions<Body, Headers>(scheme: ArgScheme<Body, Headers
     arg3 = scheme.encodeBody(options.body);
   } catch (err) {
     if (err instanceof InvalidArgumentError) throw err.describe({ service: options.service, endpoint: options.endpoint });
-    throw new BadRequestError(`cannot encode the ${scheme.name} request: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint }, { cause: err });
+    throw new InvalidArgumentError(`cannot encode the ${scheme.name} request: ${(err as Error).message}`, { service: options.service, endpoint: options.endpoint }, { cause: err });
   }
   // Not `{ ...options, scheme, ... }`: V8 makes a spread followed by more properties a slow-path
   // object, 2.7 µs per call (measured for issue 7); assigning into a literal is ~80 ns.

@@ -2,7 +2,7 @@ import { type ArgSink, type CallResFrame, FragmentWriter, FrameEncodeError, type
 import { ArgStream, StreamedMessageSink } from "./arg-stream.js";
 import { pumpBody } from "./body-pump.js";
 import type { Connection, PendingCall } from "./connection.js";
-import { BadRequestError, CancelledError, NoAvailablePeerError, TChannelError, TimeoutError } from "./errors.js";
+import { CancelledError, InvalidArgumentError, NoAvailablePeerError, TChannelError, TimeoutError } from "./errors.js";
 import type { ResolvedOptions } from "./options.js";
 import type { Peer } from "./peer.js";
 import type { PeerDirectory } from "./peer-directory.js";
@@ -137,14 +137,14 @@ class StreamedOutboundCall implements PendingCall {
       writer = FragmentWriter.request({ id: this.id, ttl: this.#ttl, tracing, service: options.service, headers, checksumType }, arg1);
     } catch (err) {
       this.#conn.abandon(this.id);
-      this.#fail(err instanceof FrameEncodeError ? new BadRequestError(err.message, {}, { cause: err }) : err);
+      this.#fail(err instanceof FrameEncodeError ? new InvalidArgumentError(err.message, {}, { cause: err }) : err);
       return result;
     }
     pumpBody(writer, this.#conn, this, options.arg2, options.arg3).catch((err: unknown) => {
       // The producer failed (or gave a bad chunk): the request cannot be completed. Tell the peer.
       if (this.#done) return;
       this.#conn.cancel(this.id, "request body failed");
-      this.#fail(err instanceof FrameEncodeError || err instanceof TypeError ? new BadRequestError(String((err as Error).message), {}, { cause: err }) : err);
+      this.#fail(err instanceof FrameEncodeError || err instanceof TypeError ? new InvalidArgumentError(String((err as Error).message), {}, { cause: err }) : err);
     });
     return result;
   }

@@ -9,7 +9,8 @@ import { connectionClosed, connectionOpened } from "./connection-events.js";
 import { AlreadyListeningError, ChannelClosedError, InvalidArgumentError } from "./errors.js";
 import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
 import { InboundDispatcher } from "./inbound-dispatcher.js";
-import { type ResolvedOptions, type TChannelOptions, TChannelOptionsSchema } from "./options.js";
+import { type ResolvedOptions, TCHANNEL_OPTION_NAMES, type TChannelOptions, TChannelOptionsSchema } from "./options.js";
+import { optionsError } from "./options-error.js";
 import { PeerDirectory } from "./peer-directory.js";
 import { rawScheme } from "./raw-scheme.js";
 import { schemeCallOptions, schemeResponse } from "./scheme-call.js";
@@ -329,7 +330,6 @@ function parseOptions(options: TChannelOptions): ResolvedOptions {
   if (typeof options !== "object" || options === null) throw new InvalidArgumentError(`new TChannel(options): options must be an object, got ${describeValue(options)}`);
   const parsed = TChannelOptionsSchema.safeParse(options);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "options"}: ${issue.message}`);
-  // The ZodError stays reachable as the cause (@tchannel/sync maps its issues to TypeError/RangeError).
-  throw new InvalidArgumentError(`invalid TChannel options: ${problems.join("; ")}`, {}, { cause: parsed.error });
+  // The ZodError stays reachable as the cause (@tchannel/sync words it as its own options).
+  throw optionsError("TChannel options", parsed.error, options, TCHANNEL_OPTION_NAMES);
 }

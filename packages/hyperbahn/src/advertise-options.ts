@@ -1,3 +1,4 @@
+import { optionsError } from "@tchannel/channel";
 import { z } from "zod";
 
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected host:port");
@@ -6,7 +7,7 @@ const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, "expected host:port");
  * Options of `advertise()`, validated once at the public boundary. Times are in milliseconds.
  * Exactly one of `routers` and `routerFile` (tchannel-python raises ValueError otherwise).
  */
-export const AdvertiseOptionsSchema = z
+const AdvertiseFields = z
   .object({
     /** Hyperbahn routers to advertise to, `host:port` each. */
     routers: z.array(hostPort).min(1).optional(),
@@ -21,10 +22,24 @@ export const AdvertiseOptionsSchema = z
     /** Timeout of one `ad` call to a router (tchannel-node: 500 ms). */
     attemptTimeout: z.number().int().positive().default(1_000),
   })
-  .strict()
-  .refine((o) => (o.routers === undefined) !== (o.routerFile === undefined), {
+  .strict();
+
+export const AdvertiseOptionsSchema = AdvertiseFields.refine((o) => (o.routers === undefined) !== (o.routerFile === undefined), {
     message: "pass exactly one of routers and routerFile",
   });
+
+/** The names of the advertise options (for "did you mean" in an error). */
+export const ADVERTISE_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys(AdvertiseFields.shape));
+
+/**
+ * The advertise options, validated; a mistake (a misspelt or unknown option, a bad value, both or
+ * neither of routers and routerFile) is an InvalidArgumentError of one line, never a ZodError.
+ */
+export function parseAdvertiseOptions(options: unknown): ResolvedAdvertiseOptions {
+  const parsed = AdvertiseOptionsSchema.safeParse(options);
+  if (!parsed.success) throw optionsError("advertise options", parsed.error, options, ADVERTISE_OPTION_NAMES);
+  return parsed.data;
+}
 
 export type AdvertiseOptions = z.input<typeof AdvertiseOptionsSchema>;
 export type ResolvedAdvertiseOptions = z.output<typeof AdvertiseOptionsSchema>;

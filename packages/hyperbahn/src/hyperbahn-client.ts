@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { ChannelClosedError, type Response, type SchemeClient, type TChannel, TimeoutError } from "@tchannel/channel";
 import { type JsonHeaders, jsonClient } from "@tchannel/json";
-import { type AdvertiseOptions, AdvertiseOptionsSchema, type ResolvedAdvertiseOptions } from "./advertise-options.js";
+import { type AdvertiseOptions, type ResolvedAdvertiseOptions, parseAdvertiseOptions } from "./advertise-options.js";
 import { failureDelay, healthyDelay } from "./advertise-schedule.js";
 import { readRouterFile } from "./router-file.js";
 
@@ -47,7 +47,7 @@ export class HyperbahnClient extends EventEmitter<HyperbahnClientEvents> {
 
   constructor(channel: TChannel, options: AdvertiseOptions) {
     super();
-    this.#options = AdvertiseOptionsSchema.parse(options);
+    this.#options = parseAdvertiseOptions(options);
     this.#channel = channel;
     this.#json = jsonClient(channel);
     this.service = this.#options.service ?? channel.name;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { BadRequestError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
+import { BadRequestError, InvalidArgumentError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
 import { jsonClient, jsonScheme } from "./json-scheme.js";
 
 const open: TChannel[] = [];
@@ -64,11 +64,16 @@ describe("json scheme (spec §15.2)", () => {
     expect(err.message).toContain("cannot decode the json request");
   });
 
-  it("refuses bodies and headers that are not JSON before sending", async () => {
+  it("refuses bodies and headers that are not JSON before sending: the caller's InvalidArgumentError, never BadRequestError", async () => {
     const hostPort = await server();
     const json = client();
-    await expect(json({ service: "jsonsvc", endpoint: "add", body: () => 1, hostPort })).rejects.toBeInstanceOf(BadRequestError);
-    await expect(json({ service: "jsonsvc", endpoint: "add", headers: { n: 1 as unknown as string }, hostPort })).rejects.toBeInstanceOf(BadRequestError);
+    for (const options of [{ body: () => 1 }, { body: 1n }, { headers: { n: 1 as unknown as string } }]) {
+      const err = await json({ service: "jsonsvc", endpoint: "add", hostPort, ...options }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect(err).not.toBeInstanceOf(BadRequestError);
+      expect(err).toMatchObject({ code: "TCHANNEL_INVALID_ARGUMENT", wireCode: undefined, retry: "not-retryable", fromPeer: false, service: "jsonsvc", endpoint: "add" });
+      expect((err as Error).message).toMatch(/^cannot encode the json request: /);
+    }
     for (const headers of [[], null, "k=v"]) {
       await expect(json({ service: "jsonsvc", endpoint: "add", headers: headers as never, hostPort })).rejects.toThrow("cannot encode the json request: json headers must be an object of strings");
     }

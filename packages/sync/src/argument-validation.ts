@@ -1,36 +1,14 @@
+import { type InvalidArgumentError, optionsError } from "@tchannel/channel";
 import { z } from "zod";
 
 /**
- * A caller's mistake as the error a JavaScript API throws for one: TypeError when a value has the
- * wrong type, RangeError when it has the right type but not an allowed value (NaN, -1, "x" where
- * host:port is expected). Never a BadRequestError (code 6 says the remote peer refused the call)
- * and never a raw ZodError. The message names each field, what it must be and what it was.
+ * A caller's mistake as the async client reports it: an InvalidArgumentError (a TChannelError of
+ * its own, no wire code, not retryable) naming each field, what it must be and what it was. Never
+ * a BadRequestError (code 6 says the remote peer refused the call) and never a raw ZodError.
+ * (It was a TypeError or RangeError before; the messages are the same.)
  */
-export function argumentError(what: string, error: z.ZodError, input: unknown): TypeError | RangeError {
-  const first = error.issues[0]!;
-  const found = valueAt(input, first.path);
-  // NaN and Infinity are numbers of a value not allowed, not a wrong type.
-  const wrongType = first.code === "invalid_type" && !(typeof found === "number" && ["number", "int", "nan"].includes(String(first.expected)));
-  const problems = error.issues.map((issue) => `${issue.path.map(String).join(".") || "options"}: ${issue.message} (got ${show(valueAt(input, issue.path))})`);
-  const Cls = wrongType ? TypeError : RangeError;
-  return new Cls(`invalid ${what}: ${problems.join("; ")}`, { cause: error });
-}
-
-function valueAt(input: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let value = input;
-  for (const key of path) {
-    if (value === null || typeof value !== "object") return undefined;
-    value = (value as Record<PropertyKey, unknown>)[key];
-  }
-  return value;
-}
-
-function show(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint" || value === null || value === undefined) return String(value);
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (Array.isArray(value)) return "an array";
-  return typeof value === "function" ? "a function" : `an ${typeof value}`;
+export function argumentError(what: string, error: z.ZodError, input: unknown, known: readonly string[] = []): InvalidArgumentError {
+  return optionsError(what, error, input, known);
 }
 
 const hostPort = z.string().regex(/^.+:\d+$/, "expected host:port");
@@ -60,13 +38,13 @@ export const SyncCallOptionsSchema = z.object({
 });
 
 /** `SyncTChannel`'s own options beyond the TChannel ones. */
-export const SyncOnlyOptionsSchema = z.object({
+export const SyncOnlyOptionsSchema = z.strictObject({
   startupTimeout: z.number().int().positive().optional(),
   workerExtensions: z.array(z.union([z.string().min(1), z.instanceof(URL)])).optional(),
 });
 
-/** `invoke`'s options. */
-export const InvokeOptionsSchema = z.object({
+/** `invoke`'s options (strict: a misspelt `timout` is an error). */
+export const InvokeOptionsSchema = z.strictObject({
   timeout: z.number().int().positive().optional(),
   replay: z.boolean().optional(),
 });

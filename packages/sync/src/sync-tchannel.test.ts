@@ -10,6 +10,7 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
   BadRequestError,
+  InvalidArgumentError,
   BusyError,
   ChannelClosedError,
   NetworkError,
@@ -379,7 +380,7 @@ describe("SyncTChannel errors", () => {
     expect(unknown).toMatchObject({ code: "TCHANNEL_BAD_REQUEST", service: SERVICE, endpoint: "nope", hostPort });
   });
 
-  it("a request the scheme cannot encode is the caller's TypeError (never BadRequestError, which the peer sends), before any worker", async () => {
+  it("a request the scheme cannot encode is the caller's InvalidArgumentError (never BadRequestError, which the peer sends), before any worker", async () => {
     const sync = syncClient();
     const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE });
     const cases: Array<[() => unknown, RegExp]> = [
@@ -392,9 +393,10 @@ describe("SyncTChannel errors", () => {
     ];
     for (const [call, message] of cases) {
       const err = thrown(call);
-      expect(`${err.constructor.name}: ${err.message}`).toMatch(/^TypeError: /);
-      expect(err).toBeInstanceOf(TypeError);
-      expect(err).not.toBeInstanceOf(TChannelError);
+      expect(`${err.constructor.name}: ${err.message}`).toMatch(/^InvalidArgumentError: /);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect(err).not.toBeInstanceOf(BadRequestError);
+      expect(err).toMatchObject({ code: "TCHANNEL_INVALID_ARGUMENT", wireCode: undefined, retry: "not-retryable", fromPeer: false });
       expect(err.message).toMatch(message);
     }
     expect(sync._workerStarts).toBe(0);
@@ -403,34 +405,34 @@ describe("SyncTChannel errors", () => {
   it("validates per-call options as the constructor validates its own: an argument error at once, the worker kept", () => {
     const sync = syncClient();
     expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("up"), hostPort }).body.toString()).toBe("up");
-    const cases: Array<[Record<string, unknown>, ErrorConstructor, RegExp]> = [
-      [{ timeout: "100" }, TypeError, /invalid call options: timeout: .*\(got "100"\)/],
-      [{ timeout: Number.NaN }, RangeError, /timeout: .*\(got NaN\)/],
-      [{ timeout: Infinity }, RangeError, /timeout/],
-      [{ timeout: -5 }, RangeError, /timeout: .*\(got -5\)/],
-      [{ timeout: 1.5 }, RangeError, /timeout/],
-      [{ retryLimit: -1 }, RangeError, /retryLimit/],
-      [{ retryOn: "always" }, RangeError, /retryOn/],
-      [{ hostPort: "nowhere" }, RangeError, /hostPort: expected host:port \(got "nowhere"\)/],
-      [{ hostPort: 4040 }, TypeError, /hostPort/],
-      [{ service: "" }, RangeError, /service/],
-      [{ transportHeaders: { k: 1 } }, TypeError, /transportHeaders.k/],
-      [{ checksumType: 9 }, RangeError, /checksumType/],
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ timeout: "100" }, /invalid call options: timeout: .*\(got "100"\)/],
+      [{ timeout: Number.NaN }, /timeout: .*\(got NaN\)/],
+      [{ timeout: Infinity }, /timeout/],
+      [{ timeout: -5 }, /timeout: .*\(got -5\)/],
+      [{ timeout: 1.5 }, /timeout/],
+      [{ retryLimit: -1 }, /retryLimit/],
+      [{ retryOn: "always" }, /retryOn/],
+      [{ hostPort: "nowhere" }, /hostPort: expected host:port \(got "nowhere"\)/],
+      [{ hostPort: 4040 }, /hostPort/],
+      [{ service: "" }, /service/],
+      [{ transportHeaders: { k: 1 } }, /transportHeaders.k/],
+      [{ checksumType: 9 }, /checksumType/],
     ];
-    for (const [bad, Cls, message] of cases) {
+    for (const [bad, message] of cases) {
       for (const call of [() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, ...bad } as never), () => sync.start.raw({ service: SERVICE, endpoint: "echo", hostPort, ...bad } as never)]) {
         const started = performance.now();
         const err = thrown(call);
         expect(performance.now() - started).toBeLessThan(1000); // at once, not after the 30 s timeout
-        expect(err.constructor).toBe(Cls);
+        expect(err.constructor).toBe(InvalidArgumentError);
         expect(err.message).toMatch(message);
         expect(err.name).not.toBe("ZodError");
       }
     }
     expect(sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("still up"), hostPort }).body.toString()).toBe("still up");
     expect(sync._workerStarts).toBe(1);
-    expect(() => new SyncTChannel({ name: "x", startupTimeout: "1" as never })).toThrow(TypeError);
-    expect(() => new SyncTChannel({ name: "x", timeout: Number.NaN })).toThrow(RangeError);
+    expect(() => new SyncTChannel({ name: "x", startupTimeout: "1" as never })).toThrow(InvalidArgumentError);
+    expect(() => new SyncTChannel({ name: "x", timeout: Number.NaN })).toThrow(InvalidArgumentError);
     expect(() => new SyncTChannel({ name: 7 as never })).toThrow(/invalid SyncTChannel options: name/);
   });
 
@@ -461,7 +463,7 @@ describe("SyncTChannel errors", () => {
 
   it("refuses what cannot cross threads or cannot happen: AbortSignal, closed channels, bad options", () => {
     const sync = syncClient();
-    expect(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, signal: new AbortController().signal })).toThrow(TypeError);
+    expect(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, signal: new AbortController().signal })).toThrow(InvalidArgumentError);
     sync.close();
     sync.close();
     expect(() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort })).toThrow(ChannelClosedError);
@@ -599,7 +601,7 @@ describe("SyncTChannel routers", () => {
     expect(echo(early, "after restart").body.toString()).toBe("after restart");
     early.setRouters([]);
     expect(() => echo(early, "x")).toThrow(NoAvailablePeerError);
-    expect(() => early.setRouters(["no-port"])).toThrow(TypeError);
+    expect(() => early.setRouters(["no-port"])).toThrow(InvalidArgumentError);
   });
 });
 
@@ -629,9 +631,10 @@ describe("SyncTChannel worker extensions", () => {
     expect(timeout).toBeInstanceOf(TimeoutError);
     expect(timeout.message).toBe("the extension gave up");
     expect(timeout.service).toBe("svc");
-    expect(thrown(() => sync.invoke("nope"))).toBeInstanceOf(TypeError);
-    expect(thrown(() => sync.invoke("echo", () => 1))).toBeInstanceOf(TypeError); // cannot be cloned: nothing was sent
-    expect(thrown(() => sync.invoke("echo", 1, { timeout: "5" as never }))).toBeInstanceOf(TypeError);
+    expect(thrown(() => sync.invoke("nope"))).toBeInstanceOf(InvalidArgumentError);
+    expect(thrown(() => sync.invoke("echo", () => 1))).toBeInstanceOf(InvalidArgumentError); // cannot be cloned: nothing was sent
+    expect(thrown(() => sync.invoke("echo", 1, { timeout: "5" as never }))).toBeInstanceOf(InvalidArgumentError);
+    expect(thrown(() => sync.invoke("echo", 1, { timout: 5 } as never)).message).toMatch(/unknown option "timout" \(did you mean "timeout"\?\)/);
     expect(sync.invoke("echo", "still fine")).toBe("still fine");
   });
 

@@ -1,10 +1,10 @@
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from "node:worker_threads";
 import {
   type ArgScheme,
-  BadRequestError,
   type CallDescription,
   type CallResult,
   ChannelClosedError,
+  InvalidArgumentError,
   type RawCallOptions,
   Response,
   type RetryCategory,
@@ -14,6 +14,7 @@ import {
   type TChannelOptions,
   TimeoutError,
   ERROR_CLASSES_BY_NAME,
+  TCHANNEL_OPTION_NAMES,
   type TChannelErrorClass,
   errorFromWire,
   rawScheme,
@@ -88,6 +89,8 @@ const ERROR_CLASSES: Record<string, TChannelErrorClass> = {
   ValueExpectedError,
   SyncWorkerError: SyncWorkerError as unknown as TChannelErrorClass,
 };
+/** Every option `new SyncTChannel` knows: the TChannel ones and its own (a misspelt one is an error naming the nearest). */
+const SYNC_OPTION_NAMES: readonly string[] = [...TCHANNEL_OPTION_NAMES, "startupTimeout", "workerExtensions"];
 const STANDARD_ERRORS: Record<string, ErrorConstructor> = { TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError };
 
 interface WorkerHandle {
@@ -160,16 +163,16 @@ export class SyncTChannel {
   constructor(options: SyncTChannelOptions) {
     const { startupTimeout, workerExtensions, ...channelOptions } = options ?? ({} as SyncTChannelOptions);
     const own = SyncOnlyOptionsSchema.safeParse({ startupTimeout, workerExtensions });
-    if (!own.success) throw argumentError("SyncTChannel options", own.error, { startupTimeout, workerExtensions });
+    if (!own.success) throw argumentError("SyncTChannel options", own.error, { startupTimeout, workerExtensions }, SYNC_OPTION_NAMES);
     this.#extensions = (workerExtensions ?? []).map(extensionUrl);
     // Validates the options exactly as the async client does (a channel that never calls opens
     // nothing), as an argument error rather than its raw ZodError.
     try {
       new TChannel(channelOptions);
     } catch (err) {
-      if (err instanceof z.ZodError) throw argumentError("SyncTChannel options", err, channelOptions);
-      // The core reports bad options as one InvalidArgumentError whose cause is the ZodError.
-      if (err instanceof Error && err.cause instanceof z.ZodError) throw argumentError("SyncTChannel options", err.cause, channelOptions);
+      // The core reports bad options as one InvalidArgumentError whose cause is the ZodError:
+      // worded again as this class's options (a misspelt `startupTimout` is near a name of ours).
+      if (err instanceof InvalidArgumentError && err.cause instanceof z.ZodError) throw argumentError("SyncTChannel options", err.cause, channelOptions, SYNC_OPTION_NAMES);
       throw err;
     }
     this.name = channelOptions.name;
@@ -252,9 +255,9 @@ export class SyncTChannel {
    */
   setRouters(hostPorts: readonly string[]): void {
     if (this.#closed) throw new ChannelClosedError("setRouters on a closed channel", {});
-    if (!Array.isArray(hostPorts)) throw new TypeError(`expected an array of host:port, got ${typeof hostPorts}`);
+    if (!Array.isArray(hostPorts)) throw new InvalidArgumentError(`expected an array of host:port, got ${typeof hostPorts}`);
     for (const hostPort of hostPorts) {
-      if (typeof hostPort !== "string" || !/^.+:\d+$/.test(hostPort)) throw new TypeError(`expected host:port, got ${JSON.stringify(hostPort)}`);
+      if (typeof hostPort !== "string" || !/^.+:\d+$/.test(hostPort)) throw new InvalidArgumentError(`expected host:port, got ${JSON.stringify(hostPort)}`);
     }
     this.#routers = [...hostPorts];
     // A worker that has not started yet gets them with its start.
@@ -268,9 +271,9 @@ export class SyncTChannel {
    * TChannel and standard error classes.
    */
   invoke<T = unknown>(name: string, args?: unknown, options: InvokeOptions = {}): T {
-    if (typeof name !== "string") throw new TypeError(`invoke: expected an operation name, got ${typeof name}`);
+    if (typeof name !== "string") throw new InvalidArgumentError(`invoke: expected an operation name, got ${typeof name}`);
     const checked = InvokeOptionsSchema.safeParse(options);
-    if (!checked.success) throw argumentError("invoke options", checked.error, options);
+    if (!checked.success) throw argumentError("invoke options", checked.error, options, Object.keys(InvokeOptionsSchema.shape));
     const value = this.#request<T>({ op: "invoke", name, args }, [], this.#waitFor(options.timeout), {});
     if (options.replay) this.#replays.push({ name, args, timeout: options.timeout });
     return value;
@@ -367,7 +370,7 @@ export class SyncTChannel {
   /** The per-call options that cross to the worker (everything but the args and the signal). */
   #callOptions(options: Omit<RawCallOptions, "scheme" | "arg1" | "service">): Omit<WireCallOptions, "scheme" | "arg1" | "service"> {
     if (options.signal !== undefined) {
-      throw new TypeError("the sync client does not take an AbortSignal: the calling thread is blocked until the call ends; use `timeout`");
+      throw new InvalidArgumentError("the sync client does not take an AbortSignal: the calling thread is blocked until the call ends; use `timeout`");
     }
     const out: Omit<WireCallOptions, "scheme" | "arg1" | "service"> = {};
     if (options.timeout !== undefined) out.timeout = options.timeout;
@@ -398,7 +401,7 @@ export class SyncTChannel {
       handle.port.postMessage({ ...message, id }, transfer);
     } catch (err) {
       // Args that cannot be structured-cloned: the caller's mistake, nothing was sent.
-      throw new TypeError(`cannot pass the request to the sync worker: ${(err as Error).message}`, { cause: err });
+      throw new InvalidArgumentError(`cannot pass the request to the sync worker: ${(err as Error).message}`, {}, { cause: err });
     }
     return this.#track(id, handle, waitMs, call);
   }
@@ -544,7 +547,7 @@ function mapPending<T, U>(pending: SyncPendingCall<T>, fn: (value: T) => U): Syn
 
 /** Cheap checks of the common case; zod says what is wrong otherwise (never a hot-path parse). */
 function checkCallOptions(options: RawCallOptions): void {
-  if (typeof options !== "object" || options === null) throw new TypeError(`invalid call options: expected an object, got ${options === null ? "null" : typeof options}`);
+  if (typeof options !== "object" || options === null) throw new InvalidArgumentError(`invalid call options: expected an object, got ${options === null ? "null" : typeof options}`);
   const o = options as unknown as Record<string, unknown>;
   const fine =
     typeof o.service === "string" &&
@@ -574,35 +577,16 @@ function stringRecord(value: unknown): boolean {
 }
 
 /**
- * The scheme's half of a call, on the calling thread: headers and body that the scheme cannot
- * encode (a json header that is not a string, a body JSON cannot hold) are the caller's argument
- * error, a TypeError, not BadRequestError (which says the remote peer refused the call).
+ * The scheme's half of a call, on the calling thread, as the async client's: headers and body
+ * that the scheme cannot encode (a json header that is not a string, a body JSON cannot hold) are
+ * the caller's InvalidArgumentError, not BadRequestError (which says the remote peer refused it).
  */
 function encodeScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): RawCallOptions {
-  try {
-    return schemeCallOptions(scheme, options);
-  } catch (err) {
-    throw asArgumentError(err);
-  }
+  return schemeCallOptions(scheme, options);
 }
 
 function encodeThrift<Result>(request: ThriftRequest<Result>, options: ThriftCallOptions): RawCallOptions {
-  try {
-    return thriftCallOptions(request, options);
-  } catch (err) {
-    throw asArgumentError(err);
-  }
-}
-
-/**
- * The encoders report what they cannot encode as BadRequestError; here it is the caller's
- * TypeError. Named subclasses (OneWayNotSupportedError) stay what they are, as in the async client.
- */
-function asArgumentError(err: unknown): unknown {
-  if (!(err instanceof BadRequestError) || err.constructor !== BadRequestError) return err;
-  const cause = err.cause instanceof Error ? err.cause : err;
-  const out = cause instanceof RangeError ? new RangeError(err.message, { cause }) : new TypeError(err.message, { cause });
-  return out;
+  return thriftCallOptions(request, options);
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -4,7 +4,7 @@
 // @tchannel/sync knowing about it.
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { TChannel } from "@tchannel/channel";
+import { InvalidArgumentError, type TChannel } from "@tchannel/channel";
 
 /** What an extension gets: the worker's own channel (the one every sync call goes through). */
 export interface SyncWorkerContext {
@@ -35,10 +35,10 @@ export type SyncWorkerExtensionFactory = (context: SyncWorkerContext) => SyncWor
  */
 export function extensionUrl(specifier: string | URL): string {
   if (specifier instanceof URL) return specifier.href;
-  if (typeof specifier !== "string" || specifier === "") throw new TypeError("a worker extension is a URL or a file path");
+  if (typeof specifier !== "string" || specifier === "") throw new InvalidArgumentError("a worker extension is a URL or a file path");
   if (/^[a-z][a-z0-9+.-]*:/i.test(specifier) && !/^[a-z]:[\\/]/i.test(specifier)) return new URL(specifier).href;
   if (isAbsolute(specifier) || specifier.startsWith("./") || specifier.startsWith("../")) return pathToFileURL(resolve(specifier)).href;
-  throw new TypeError(
+  throw new InvalidArgumentError(
     `worker extension "${specifier}" is a bare specifier, which the worker cannot resolve: pass a URL or a path (e.g. import.meta.resolve("${specifier}"))`,
   );
 }

@@ -42,7 +42,7 @@ process.on("uncaughtException", (err) => {
 process.on("exit", (code) => die(new Error(`the worker exited with code ${code}`)));
 
 try {
-  const { TChannel } = await import("@tchannel/channel");
+  const { TChannel, InvalidArgumentError } = await import("@tchannel/channel");
   const channel = new TChannel(options);
   if (routers.length > 0) channel.setRouters(routers);
   /** The extensions' operations by name, and the extensions (closed in reverse order). */
@@ -50,12 +50,12 @@ try {
   const loadedExtensions: SyncWorkerExtension[] = [];
   for (const url of extensions) {
     const factory = ((await import(url)) as { default?: unknown }).default;
-    if (typeof factory !== "function") throw new TypeError(`the worker extension ${url} has no default export function`);
+    if (typeof factory !== "function") throw new InvalidArgumentError(`the worker extension ${url} has no default export function`);
     const extension = await (factory as SyncWorkerExtensionFactory)({ channel });
-    if (typeof extension?.operations !== "object" || extension.operations === null) throw new TypeError(`the worker extension ${url} returned no operations`);
+    if (typeof extension?.operations !== "object" || extension.operations === null) throw new InvalidArgumentError(`the worker extension ${url} returned no operations`);
     for (const [name, operation] of Object.entries(extension.operations)) {
       if (operations.has(name)) throw new Error(`the worker extension ${url} defines "${name}", which an earlier extension defines too`);
-      if (typeof operation !== "function") throw new TypeError(`the worker extension ${url}: operation "${name}" is not a function`);
+      if (typeof operation !== "function") throw new InvalidArgumentError(`the worker extension ${url}: operation "${name}" is not a function`);
       operations.set(name, operation);
     }
     loadedExtensions.push(extension);
@@ -73,7 +73,7 @@ try {
         }
         case "invoke": {
           const operation = operations.get(req.name);
-          if (!operation) throw new TypeError(`no worker extension defines the operation "${req.name}"`);
+          if (!operation) throw new InvalidArgumentError(`no worker extension defines the operation "${req.name}"`);
           post({ id: req.id, ok: true, value: await operation(req.args) });
           return;
         }

@@ -12,6 +12,7 @@ export {
   DEFAULT_RETRY_ON,
   DeclinedError,
   FatalProtocolError,
+  InvalidArgumentError,
   InvalidChecksumError,
   NetworkError,
   NoAvailablePeerError,

@@ -1,8 +1,8 @@
 import { Response } from "@tchannel/channel";
-import { type AdvertiseOptions, AdvertiseOptionsSchema, readRouterFile } from "@tchannel/hyperbahn";
+import { type AdvertiseOptions, parseAdvertiseOptions, readRouterFile } from "@tchannel/hyperbahn";
 import hyperbahnSyncExtension, { type SyncAdvertiseResponse, hyperbahnSyncExtensionUrl } from "@tchannel/hyperbahn/sync-extension";
 import type { JsonHeaders } from "@tchannel/json";
-import { SyncTChannel as CoreSyncTChannel, type SyncTChannelOptions, type SyncWorkerExtensionFactory, argumentError } from "@tchannel/sync";
+import { SyncTChannel as CoreSyncTChannel, type SyncTChannelOptions, type SyncWorkerExtensionFactory } from "@tchannel/sync";
 
 // The two layer-3 packages meet here: @tchannel/sync cannot know Hyperbahn, so its worker loads
 // Hyperbahn's sync extension. The compiler checks that the extension fits the sync contract.
@@ -26,12 +26,10 @@ export class SyncTChannel extends CoreSyncTChannel {
    * listens (so the routers can reach it; it serves nothing), re-advertises in the background,
    * and from then on calls without `hostPort` go through the routers. `close()` unadvertises. A
    * restarted worker advertises again before its first call. Throws TimeoutError when no router
-   * accepts within `timeout` (default 30 s). Bad options are a TypeError or RangeError at once.
+   * accepts within `timeout` (default 30 s). Bad options are an InvalidArgumentError at once.
    */
   advertise(options: AdvertiseOptions): Response<unknown, JsonHeaders> {
-    const checked = AdvertiseOptionsSchema.safeParse(options);
-    if (!checked.success) throw argumentError("advertise options", checked.error, options);
-    const parsed = checked.data;
+    const parsed = parseAdvertiseOptions(options);
     // A router file is read here: a relative path means the caller's working directory.
     const { routerFile, ...rest } = parsed;
     const routers = rest.routers ?? readRouterFile(routerFile!);

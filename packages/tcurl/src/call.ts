@@ -1,7 +1,7 @@
 // Turning a checked command into one call: everything that can be wrong with the input (IDL,
 // method, body, headers) is found in prepareCall, before a channel exists; runCall sends it and
 // turns the answer into what to print and the exit code.
-import { type CallOptions, type TChannel, TChannelError } from "@tchannel/channel";
+import { type CallOptions, InvalidArgumentError, type TChannel, TChannelError } from "@tchannel/channel";
 import { jsonClient } from "@tchannel/json";
 import { META_IDL, ThriftException, type ThriftMethod, type ThriftModule, loadThriftSource, loadThriftSync, thriftClient } from "@tchannel/thrift";
 import { EXIT, UsageError } from "./exit-codes.js";
@@ -165,7 +165,8 @@ function parseHeaders(text: string | undefined): Record<string, string> | undefi
 /** The message and exit code for a failed call (a TChannel error, or something unforeseen). */
 export function errorOutcome(err: unknown, envelope: boolean): Outcome {
   if (err instanceof TChannelError) {
-    const exit = err.wireCode === undefined ? EXIT.ERROR : err.wireCode;
+    // A local mistake the library caught (a value the scheme cannot encode...): nothing was sent, a usage error.
+    const exit = err instanceof InvalidArgumentError ? EXIT.USAGE : err.wireCode === undefined ? EXIT.ERROR : err.wireCode;
     let stderr = `tcurl: ${err.name}: ${err.message}\n`;
     if (/no peer available/i.test(err.message)) stderr += "tcurl: this likely means that the service you are trying to reach is not advertising to Hyperbahn\n";
     const stdout = envelope ? line({ ok: false, name: err.name, message: err.message, isError: true, code: err.code, errorCode: err.wireCode ?? null }) : undefined;

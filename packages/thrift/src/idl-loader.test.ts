@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { InvalidArgumentError } from "@tchannel/channel";
 import { ThriftLoadError } from "./thrift-errors.js";
 import { MODULE_INFO, type ModuleInfo, loadThrift, loadThriftSource, loadThriftSync } from "./thrift-module.js";
 
@@ -117,7 +118,7 @@ describe("loading without options", () => {
     expect(kv.KeyValue.getValue({ key: "k" }).service).toBe("keyvalue");
     expect(loadThriftSync(join(fixtures, "keyvalue.thrift")).KeyValue.getValue({ key: "k" }).service).toBe("keyvalue");
     expect(loadThriftSync(join(fixtures, "keyvalue.thrift"), { service: "kv" }).KeyValue.getValue({ key: "k" }).service).toBe("kv");
-    expect(() => loadThriftSync(join(fixtures, "keyvalue.thrift"), { service: "" })).toThrow(TypeError);
+    expect(() => loadThriftSync(join(fixtures, "keyvalue.thrift"), { service: "" })).toThrow(InvalidArgumentError);
   });
 });
 

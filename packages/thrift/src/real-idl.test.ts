@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { Thrift } from "thriftrw";
-import { BadRequestError, Response, TChannel } from "@tchannel/channel";
+import { BadRequestError, InvalidArgumentError, Response, TChannel } from "@tchannel/channel";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { decodeThrift, encodeThrift } from "./struct-codec.js";
 import { thriftClient } from "./thrift-client.js";
@@ -230,10 +230,10 @@ describe("building values from plain objects", () => {
 
   it("makes a misspelled field an error where it was written: request builders, constructors, nested values", () => {
     expect(() => kv.KeyValue.getValue({ kee: "k" })).toThrow(/KeyValue::getValue has no argument "kee" \(arguments: key\)/);
-    expect(() => kv.KeyValue.getValue({ kee: "k" })).toThrow(TypeError);
+    expect(() => kv.KeyValue.getValue({ kee: "k" })).toThrow(InvalidArgumentError);
     expect(() => new store.Entry({ key: "k", tll: 5n })).toThrow(/Entry has no field "tll"/);
     expect(() => encodeStruct(method(store.Store, "put").args, { entry: { key: "k", tll: 5n } })).toThrow(/Entry has no field "tll"/);
-    expect(() => kv.KeyValue.getValue("k" as never)).toThrow(TypeError);
+    expect(() => kv.KeyValue.getValue("k" as never)).toThrow(InvalidArgumentError);
   });
 });
 
@@ -250,7 +250,7 @@ describe("the codec without a channel", () => {
     const args = encodeThrift(put.args, { entry });
     expect(decodeThrift(put.args, args)).toEqual({ entry });
     expect(decodeThrift(put.result, encodeThrift(put.result, { success: 9n }))).toEqual({ success: 9n });
-    expect(() => encodeThrift({} as never, {})).toThrow(TypeError);
+    expect(() => encodeThrift({} as never, {})).toThrow(InvalidArgumentError);
   });
 });
 

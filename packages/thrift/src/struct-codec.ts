@@ -1,6 +1,7 @@
 // The codec without a channel: encode and decode a struct, union or exception of a loaded IDL, or
 // a method's arguments or result, as bare TBinaryProtocol bytes (what a thrift call's arg3 holds),
 // to store or inspect Thrift values.
+import { InvalidArgumentError } from "@tchannel/channel";
 import { type DecodeOptions, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { structDefOf } from "./thrift-classes.js";
 import type { StructDef } from "./thrift-type.js";
@@ -13,7 +14,7 @@ export type ThriftStructType<T = any> = (abstract new (...args: any[]) => T) | S
 
 function definition(type: ThriftStructType): StructDef {
   const def = structDefOf(type) ?? (isStructDef(type) ? type : undefined);
-  if (def === undefined) throw new TypeError("expected a struct, union or exception class of a loaded IDL, or a method's args or result");
+  if (def === undefined) throw new InvalidArgumentError("expected a struct, union or exception class of a loaded IDL, or a method's args or result");
   return def;
 }
 

@@ -2,14 +2,14 @@
 // arg3 encoded) and turning its result into the Response or the declared exception. The async
 // client puts `TChannel.call` between them; @tchannel/sync puts its blocking `call` there, so
 // every scheme of both clients goes through one low-level call.
-import { BadRequestError, type CallResult, type RawCallOptions, Response, UnexpectedError } from "@tchannel/channel";
+import { type CallResult, InvalidArgumentError, type RawCallOptions, Response, UnexpectedError } from "@tchannel/channel";
 import { type DecodeOptions, decodeStruct, encodeStruct } from "./binary-codec.js";
 import type { ThriftCallOptions, ThriftHeaders } from "./thrift-client.js";
 import { OneWayNotSupportedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest } from "./thrift-module.js";
 import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 
-/** The low-level call options of a thrift request; throws BadRequestError when it cannot be encoded. */
+/** The low-level call options of a thrift request; throws InvalidArgumentError (a local mistake) when it cannot be encoded. */
 export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOptions = {}): RawCallOptions {
   const method: ThriftMethod = request.method;
   const service = options.service ?? request.service;
@@ -21,7 +21,7 @@ export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOpt
     arg2 = encodeThriftHeaders(options.headers);
     arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
   } catch (err) {
-    throw new BadRequestError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
+    throw new InvalidArgumentError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
   }
   // Not `{ ...rest, service, ... }`: V8 builds a spread followed by more properties on a slow path
   // (3.6 µs per call, measured for issue 7); assigning into a literal is ~50 ns.

@@ -1,5 +1,6 @@
 // The classes a loaded IDL exposes for its structs, unions and exceptions: what `new kv.Entry({...})`
 // builds and what the decoder returns.
+import { InvalidArgumentError } from "@tchannel/channel";
 import type { StructDef } from "./thrift-type.js";
 import { ThriftException } from "./thrift-errors.js";
 import { copyValue } from "./thrift-values.js";
@@ -16,7 +17,7 @@ export type StructClass = new (fields?: Record<string, unknown>) => object;
  * Generates the class of a struct, union or exception and sets `def.cls`, `def.create` (an empty
  * instance, for the decoder) and `def.make`. The constructor applies the IDL defaults (each
  * instance its own copy of a mutable one) and then the given fields; a field the IDL does not
- * declare is a TypeError at the call site, not a silent drop.
+ * declare is an InvalidArgumentError at the call site, not a silent drop.
  */
 export function defineStructClass(def: StructDef): StructClass {
   const name = def.name;
@@ -29,9 +30,9 @@ export function defineStructClass(def: StructDef): StructClass {
   const init = (self: Record<string, unknown>, fields: Record<string, unknown> | undefined) => {
     for (const f of def.defaults) self[f.name] = f.copyDefault ? copyValue(f.type, f.defaultValue) : f.defaultValue;
     if (fields === undefined || fields === null) return;
-    if (typeof fields !== "object") throw new TypeError(`new ${name}(fields): expected an object of fields, got ${typeof fields}`);
+    if (typeof fields !== "object") throw new InvalidArgumentError(`new ${name}(fields): expected an object of fields, got ${typeof fields}`);
     for (const key of Object.keys(fields)) {
-      if (!def.byName.has(key)) throw new TypeError(unknownFieldMessage(def, key));
+      if (!def.byName.has(key)) throw new InvalidArgumentError(unknownFieldMessage(def, key));
       const v = fields[key];
       if (v !== undefined) self[key] = v;
     }

@@ -1,4 +1,4 @@
-import { BadRequestError, type CallOptions, type InboundCall, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, withoutTracingHeaders } from "@tchannel/channel";
+import { BadRequestError, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, optionsError, withoutTracingHeaders } from "@tchannel/channel";
 import { z } from "zod";
 import { FrameError } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
@@ -100,9 +100,9 @@ export function thriftClient(channel: TChannel): ThriftClient {
   const client = ((request: ThriftRequest, options: ThriftCallOptions = {}) => callThrift(channel, request, options)) as ThriftClient;
   client.register = (service: { readonly methods: ReadonlyMap<string, ThriftMethod> }, name: string, handler: ThriftHandler, options: ThriftRegisterOptions = {}) => {
     const method = service?.methods?.get(name);
-    if (!method) throw new TypeError(`${(service as ThriftService)?.name ?? "service"} has no method ${JSON.stringify(name)}`);
+    if (!method) throw new InvalidArgumentError(`${(service as ThriftService)?.name ?? "service"} has no method ${JSON.stringify(name)}`);
     if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`);
-    if (typeof handler !== "function") throw new TypeError(`the handler of ${method.endpoint} must be a function`);
+    if (typeof handler !== "function") throw new InvalidArgumentError(`the handler of ${method.endpoint} must be a function`);
     const { service: serviceName, maxElements, maxRequestSize } = parseRegisterOptions(options);
     const info = (service as unknown as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
     if (info) lastModule = info;
@@ -170,6 +170,6 @@ const registerOptions = z.strictObject({
 
 function parseRegisterOptions(options: ThriftRegisterOptions): ThriftRegisterOptions {
   const parsed = registerOptions.safeParse(options ?? {});
-  if (!parsed.success) throw new TypeError(`invalid thrift.register options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`);
+  if (!parsed.success) throw optionsError("thrift.register options", parsed.error, options, Object.keys(registerOptions.shape));
   return parsed.data;
 }

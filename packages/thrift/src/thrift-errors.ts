@@ -1,4 +1,4 @@
-import { BadRequestError } from "@tchannel/channel";
+import { BadRequestError, InvalidArgumentError } from "@tchannel/channel";
 
 /**
  * The base of the exception classes generated from an IDL's `exception` types: real Errors, so
@@ -38,8 +38,11 @@ export class ThriftException extends Error {
 /** A non-void method's handler returned nothing (tchannel-python's ValueExpectedError). */
 export class ValueExpectedError extends BadRequestError {}
 
-/** Oneway methods are not supported by TChannel (spec §15.3; tchannel-python's OneWayNotSupportedError). */
-export class OneWayNotSupportedError extends BadRequestError {}
+/**
+ * Oneway methods are not supported by TChannel (spec §15.3; tchannel-python's
+ * OneWayNotSupportedError): calling or registering one is a local mistake, an InvalidArgumentError.
+ */
+export class OneWayNotSupportedError extends InvalidArgumentError {}
 
 /** An IDL that cannot be loaded; the message starts with `file:line:column:` where known. */
 export class ThriftLoadError extends Error {

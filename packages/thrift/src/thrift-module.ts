@@ -1,4 +1,5 @@
 /// <reference path="./thriftrw.d.ts" />
+import { InvalidArgumentError } from "@tchannel/channel";
 import { basename } from "node:path";
 import type { Thrift, ThriftFunction, ThriftStructModel } from "thriftrw";
 import { type FieldDef, type StructDef, TypeCompiler } from "./thrift-type.js";
@@ -91,8 +92,8 @@ export function loadThriftSource<M = ThriftModule>(source: string, options: Load
 }
 
 function serviceName(path: string, options: LoadOptions): string {
-  if (options === null || typeof options !== "object") throw new TypeError(`load options must be an object, got ${options === null ? "null" : typeof options}`);
-  if (options.service !== undefined && (typeof options.service !== "string" || options.service === "")) throw new TypeError("the service option must be a non-empty string");
+  if (options === null || typeof options !== "object") throw new InvalidArgumentError(`load options must be an object, got ${options === null ? "null" : typeof options}`);
+  if (options.service !== undefined && (typeof options.service !== "string" || options.service === "")) throw new InvalidArgumentError("the service option must be a non-empty string");
   return options.service ?? basename(path).replace(/\.thrift$/, "");
 }
 
@@ -166,9 +167,9 @@ function build(files: IdlFiles, options: LoadOptions, tchannelService: string): 
         if (field) field.optional = fd.optional && !field.required;
       }
       service[name] = (args: Record<string, unknown> = {}): ThriftRequest => {
-        if (args === null || typeof args !== "object") throw new TypeError(`${method.endpoint}: expected an object of arguments, got ${args === null ? "null" : typeof args}`);
+        if (args === null || typeof args !== "object") throw new InvalidArgumentError(`${method.endpoint}: expected an object of arguments, got ${args === null ? "null" : typeof args}`);
         // A misspelled argument ({ kee }) is an error here, where it was written.
-        for (const key in args) if (!argsDef.byName.has(key)) throw new TypeError(`${method.endpoint} has no argument ${JSON.stringify(key)} (arguments: ${argsDef.fields.map((f) => f.name).join(", ") || "none"})`);
+        for (const key in args) if (!argsDef.byName.has(key)) throw new InvalidArgumentError(`${method.endpoint} has no argument ${JSON.stringify(key)} (arguments: ${argsDef.fields.map((f) => f.name).join(", ") || "none"})`);
         return { method, args, service: tchannelService, hostPort: options.hostPort };
       };
     }

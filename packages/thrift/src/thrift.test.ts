@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
-import { BadRequestError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
+import { BadRequestError, InvalidArgumentError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
 import { thriftClient } from "./thrift-client.js";
 import { OneWayNotSupportedError, ThriftException, ValueExpectedError } from "./thrift-errors.js";
@@ -96,7 +96,10 @@ describe("thrift over TChannel (spec §15.3)", () => {
     expect(err).toBeInstanceOf(BadRequestError);
     expect(err.message).toContain("must return a value");
     await expect(client(store.Store.touch({ key: "k" }), { hostPort })).rejects.toBeInstanceOf(OneWayNotSupportedError);
+    // What our server answers a peer is BadRequest; calling or registering a oneway method is a local mistake.
     expect(ValueExpectedError.prototype).toBeInstanceOf(BadRequestError);
+    expect(OneWayNotSupportedError.prototype).toBeInstanceOf(InvalidArgumentError);
+    expect(OneWayNotSupportedError.prototype).not.toBeInstanceOf(BadRequestError);
   });
 
   it("loads includes, typedefs, enums, unions, consts and inherited methods under the leaf service", async () => {
@@ -147,7 +150,10 @@ describe("thrift over TChannel (spec §15.3)", () => {
     const store = loadThriftSync(join(fixtures, "kitchen.thrift"), { service: "store", hostPort: "127.0.0.1:1" });
     const client = thriftClient(channel("client"));
     const two = await client(store.Store.pick({ v: { text: "a", number: 1n } })).catch((e) => e);
-    expect(two).toBeInstanceOf(BadRequestError);
+    // Refused here, before anything is sent: the caller's mistake, never BadRequest (a peer's answer).
+    expect(two).toBeInstanceOf(InvalidArgumentError);
+    expect(two).not.toBeInstanceOf(BadRequestError);
+    expect(two).toMatchObject({ code: "TCHANNEL_INVALID_ARGUMENT", fromPeer: false, endpoint: "Store::pick" });
     expect(two.message).toContain("exactly one field set, got 2");
     const none = await client(store.Store.pick({ v: {} })).catch((e) => e);
     expect(none.message).toContain("got 0");
@@ -155,6 +161,7 @@ describe("thrift over TChannel (spec §15.3)", () => {
     expect(missing.message).toContain("Store::put arguments.entry.key: required field is missing");
     const wrong = await client(store.Store.put({ entry: { key: "k", status: "NOPE" } })).catch((e) => e);
     expect(wrong.message).toContain("expected a Status name");
+    for (const err of [none, missing, wrong]) expect(err).toBeInstanceOf(InvalidArgumentError);
   });
 });
 

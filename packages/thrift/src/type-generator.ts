@@ -1,3 +1,4 @@
+import { InvalidArgumentError } from "@tchannel/channel";
 import type { FieldDef, StructDef, ThriftType } from "./thrift-type.js";
 import { MODULE_INFO, type ModuleInfo, type ThriftModule } from "./thrift-module.js";
 
@@ -23,7 +24,7 @@ export interface GenerateOptions {
 export function generateTypes(module: ThriftModule, moduleName: string, options: GenerateOptions = {}): string {
   const from = options.importFrom ?? PACKAGE;
   const info = (module as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
-  if (!info) throw new TypeError("not a module returned by loadThrift");
+  if (!info) throw new InvalidArgumentError("not a module returned by loadThrift");
   // Included IDLs' types are qualified (`shared.Missing`); TypeScript names use `shared_Missing`.
   const tsName = (qualified: string) => qualified.replace(/\./g, "_");
   const structNames = new Map<StructDef, string>();

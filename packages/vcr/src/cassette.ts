@@ -6,7 +6,9 @@ import {
   type TChannel,
   TChannelError,
   ERROR_CLASSES_BY_NAME,
+  InvalidArgumentError,
   errorFromPeer,
+  optionsError,
   type SyncCallInterceptor,
   setCallInterceptor,
   setSyncCallInterceptor,
@@ -68,10 +70,12 @@ export class Cassette {
 
   constructor(path: string, options: CassetteOptions = {}) {
     const parsed = OptionsSchema.safeParse(options);
-    if (!parsed.success) throw new VcrError(`invalid cassette options: ${parsed.error.issues.map((i) => `${i.path.join(".") || "options"}: ${i.message}`).join("; ")}`);
+    // A caller's mistake, typed as everywhere else (InvalidArgumentError); strict, so a misspelt
+    // `recordMod` is an error naming the nearest option.
+    if (!parsed.success) throw optionsError("cassette options", parsed.error, options, Object.keys(OptionsSchema.shape));
     this.path = path;
     const mode = recordMode(parsed.data.recordMode);
-    if (mode === undefined) throw new VcrError(`invalid cassette options: ${JSON.stringify(parsed.data.recordMode)} is not a known record mode (known: ${RECORD_MODES.join(", ")}, in any case)`);
+    if (mode === undefined) throw new InvalidArgumentError(`invalid cassette options: ${JSON.stringify(parsed.data.recordMode)} is not a known record mode (known: ${RECORD_MODES.join(", ")}, in any case)`);
     this.#mode = mode;
     this.#matchers = resolveMatchers(parsed.data.matchOn as Array<MatcherName | MatcherFunction>);
     this.#recordErrors = parsed.data.recordErrors;

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
+import { InvalidArgumentError } from "@tchannel/channel";
 import type { CassetteRequest } from "./interaction.js";
 import { jsonFromNh2Headers } from "./python-json.js";
-import { VcrError } from "./vcr-errors.js";
 
 /** tchannel-python's matcher names: each compares one field of the two requests. */
 export type MatcherName = "serviceName" | "hostPort" | "endpoint" | "headers" | "body" | "argScheme" | "transportHeaders";
@@ -62,11 +62,11 @@ const BUILT_IN: Record<MatcherName, MatcherFunction> = {
   transportHeaders: (a, b) => sameHeaders(a.transportHeaders, b.transportHeaders),
 };
 
-/** The matchers of `matchOn`; an unknown name is a VcrError naming it, as tchannel-python's. */
+/** The matchers of `matchOn`; an unknown name is an InvalidArgumentError naming it (tchannel-python's wording). */
 export function resolveMatchers(matchOn: ReadonlyArray<MatcherName | MatcherFunction>): NamedMatcher[] {
   for (const m of matchOn) {
     if (typeof m !== "function" && !(MATCHER_NAMES as readonly unknown[]).includes(m)) {
-      throw new VcrError(`${typeof m === "string" ? JSON.stringify(m) : String(m)} is not a known matcher (known: ${MATCHER_NAMES.join(", ")}, or a function)`);
+      throw new InvalidArgumentError(`${typeof m === "string" ? JSON.stringify(m) : String(m)} is not a known matcher (known: ${MATCHER_NAMES.join(", ")}, or a function)`);
     }
   }
   return matchOn.map((m, i) => (typeof m === "function" ? { name: m.name || `matcher #${i + 1}`, matches: m } : { name: m, matches: BUILT_IN[m] }));

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import {
   BadRequestError,
+  InvalidArgumentError,
   BusyError,
   CancelledError,
   type CallResult,
@@ -21,7 +22,7 @@ import {
 } from "@tchannel/channel";
 import { jsonClient } from "@tchannel/json";
 import { loadThriftSource, thriftClient } from "@tchannel/thrift";
-import { CannotRecordInteractionsError, type Cassette, VcrError, insertCassette, parseCassette, useCassette, withCassette } from "./index.js";
+import { CannotRecordInteractionsError, type Cassette, insertCassette, parseCassette, useCassette, withCassette } from "./index.js";
 
 const IDL = `
 exception NotFoundError {
@@ -222,11 +223,13 @@ describe("record modes (tchannel-python's RecordMode)", () => {
   });
 
   it("rejects an unknown record mode and names an unknown matcher", () => {
-    expect(() => insertCassette(cassettePath(), { recordMode: "sometimes" })).toThrow(VcrError);
+    expect(() => insertCassette(cassettePath(), { recordMode: "sometimes" })).toThrow(InvalidArgumentError);
     expect(() => insertCassette(cassettePath(), { recordMode: "sometimes" })).toThrow('"sometimes" is not a known record mode');
-    expect(() => insertCassette(cassettePath(), { matchOn: ["serviceName", "colour" as never] })).toThrow(VcrError);
+    expect(() => insertCassette(cassettePath(), { matchOn: ["serviceName", "colour" as never] })).toThrow(InvalidArgumentError);
     expect(() => insertCassette(cassettePath(), { matchOn: ["serviceName", "colour" as never] })).toThrow('"colour" is not a known matcher');
-    expect(() => insertCassette(cassettePath(), { recordErrors: "no" as never })).toThrow(/recordErrors/);
+    expect(() => insertCassette(cassettePath(), { recordErrors: "no" as never })).toThrow(/invalid cassette options: recordErrors: .*\(got "no"\)/);
+    expect(() => insertCassette(cassettePath(), { recordMod: "none" } as never)).toThrow(/unknown option "recordMod" \(did you mean "recordMode"\?\)/);
+    expect(() => insertCassette(cassettePath(), { recordMod: "none" } as never)).toThrow(InvalidArgumentError);
   });
 
   it("takes record mode names in any case, as tchannel-python does", async () => {
