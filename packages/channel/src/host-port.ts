@@ -1,16 +1,17 @@
 import { networkInterfaces } from "node:os";
+import { InvalidArgumentError } from "./errors.js";
 
 /** The `host_port` a process that does not listen sends in init (spec §4). */
 export const EPHEMERAL_HOST_PORT = "0.0.0.0:0";
 
-/** Splits `host:port` on the last colon (IPv6 is `[addr]:port`). Throws on anything else. */
+/** Splits `host:port` on the last colon (IPv6 is `[addr]:port`). Throws InvalidArgumentError on anything else. */
 export function parseHostPort(hostPort: string): { host: string; port: number } {
   const at = hostPort.lastIndexOf(":");
   const port = Number(hostPort.slice(at + 1));
   let host = hostPort.slice(0, at);
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1);
   if (at <= 0 || !Number.isInteger(port) || port < 0 || port > 65535 || host === "") {
-    throw new TypeError(`expected "host:port", got ${JSON.stringify(hostPort)}`);
+    throw new InvalidArgumentError(`expected "host:port", got ${JSON.stringify(hostPort)}`);
   }
   return { host, port };
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { BadRequestError, InvalidArgumentError, TChannelError } from "./errors.js";
+import { parseHostPort } from "./host-port.js";
 import { nearest } from "./options-error.js";
 import { TChannel } from "./tchannel.js";
 
@@ -19,6 +20,8 @@ describe("InvalidArgumentError", () => {
     expect(err).not.toBeInstanceOf(BadRequestError);
     expect(err).toMatchObject({ name: "InvalidArgumentError", code: "TCHANNEL_INVALID_ARGUMENT", wireCode: undefined, retry: "not-retryable", fromPeer: false });
     expect(new InvalidArgumentError().message).toBe("invalid argument");
+    // The public helpers follow the same convention.
+    expect(() => parseHostPort("nowhere")).toThrow(InvalidArgumentError);
   });
 });
 
