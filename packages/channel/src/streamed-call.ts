@@ -112,6 +112,8 @@ class StreamedOutboundCall implements PendingCall {
   #resolve!: (result: StreamedCallResult) => void;
   #reject!: (error: unknown) => void;
   #sink: StreamedMessageSink | undefined;
+  /** The request's frames (ended once its last frame is written). */
+  #writer: FragmentWriter | undefined;
   #done = false;
 
   constructor(conn: Connection, hostPort: string, ttl: number, signal: AbortSignal | undefined) {
@@ -140,6 +142,7 @@ class StreamedOutboundCall implements PendingCall {
       this.#fail(err instanceof FrameEncodeError ? new InvalidArgumentError(err.message, {}, { cause: err }) : err);
       return result;
     }
+    this.#writer = writer;
     pumpBody(writer, this.#conn, this, options.arg2, options.arg3).catch((err: unknown) => {
       // The producer failed (or gave a bad chunk): the request cannot be completed. Tell the peer.
       if (this.#done) return;
@@ -170,6 +173,19 @@ class StreamedOutboundCall implements PendingCall {
   #complete(): void {
     // The response is whole: the call is over, whether or not our request had finished.
     this.#finish();
+    // A peer may answer before our request is all sent (a handler that answered without reading
+    // the rest). Its frames must not stop mid-message: the peer would hold that message's state
+    // (an unfinished fragmented request) until its TTL, and a relay its route. So the request
+    // ends here, with a last frame (spec §9: no "more fragments" flag) after what was sent, and
+    // its producer is asked for nothing more (the pump sees `stopped`). The pump only waits
+    // (for the producer or for 'drain') with nothing framed and unsent, so nothing is lost from
+    // between. A cancel frame would not do: the call is answered, and cancel (spec §10) says
+    // nothing about a request's remaining fragments.
+    const writer = this.#writer;
+    if (writer !== undefined && !writer.ended && !this.#conn.isClosed) {
+      writer.end();
+      this.#conn.writePieces(writer.take());
+    }
   }
 
   #timeOut(): void {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { ChecksumType } from "@tchannel/frame";
+import { type Socket, createServer } from "node:net";
+import { type ArgsFrame, ChecksumType, EMPTY_TRACING, FLAG_MORE_FRAGMENTS, FrameDecoder, FrameType, encodeCallRes, encodeFrame } from "@tchannel/frame";
 import type { ArgStream } from "./arg-stream.js";
 import { CancelledError, ChannelClosedError, NetworkError, TimeoutError, UnexpectedError } from "./errors.js";
 import { Response } from "./scheme.js";
@@ -166,6 +167,75 @@ describe("streamed calls and handlers (raw)", () => {
     expect(finished).toBe(true);
     // A chunk the pump had already asked for may still be produced; nothing after it.
     expect(yielded).toBeLessThanOrEqual(at + 1);
+  });
+
+  it("a response that completes before the streamed request is sent ends the request on the wire and stops its producer", async () => {
+    // A raw peer that answers a call at its first frame (a handler that does not read the body)
+    // and records the request's frames after that.
+    const frames: ArgsFrame[] = [];
+    const sockets: Socket[] = [];
+    let lastFrame!: () => void;
+    const ended = new Promise<void>((r) => (lastFrame = r));
+    const fake = createServer((s) => {
+      sockets.push(s);
+      const decoder = new FrameDecoder();
+      s.on("data", (d) => {
+        for (const f of decoder.push(d)) {
+          if (f.type === FrameType.InitReq) {
+            s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: "127.0.0.1:1", process_name: "fake" } }));
+          } else if (f.type === FrameType.CallReq || f.type === FrameType.CallReqContinue) {
+            frames.push(f as ArgsFrame);
+            if (f.type === FrameType.CallReq) {
+              s.write(encodeCallRes({ id: f.id, code: 0, tracing: EMPTY_TRACING, headers: { as: "raw" }, checksumType: ChecksumType.Crc32C, args: [Buffer.alloc(0), Buffer.from("a2"), Buffer.from("done early")] }));
+            }
+            if ((f.flags & FLAG_MORE_FRAGMENTS) === 0) lastFrame();
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", () => r()));
+    try {
+      const hostPort = `127.0.0.1:${(fake.address() as { port: number }).port}`;
+      const client = channel("client");
+      let yielded = 0;
+      let finished = false;
+      async function* body(): AsyncGenerator<Uint8Array> {
+        try {
+          for (let i = 0; i < 10_000; i++) {
+            yielded++;
+            yield Buffer.alloc(1000, 7);
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        } finally {
+          finished = true;
+        }
+      }
+      const res = await client.callStreamed({ service: "fake", scheme: "raw", arg1: "upload", arg3: body(), hostPort, timeout: 30_000 });
+      expect(res.ok).toBe(true);
+      expect((await res.arg2.bytes()).toString()).toBe("a2");
+      expect((await res.arg3.bytes()).toString()).toBe("done early");
+      // The request's last frame (no "more fragments" flag) follows, ending the message.
+      await Promise.race([ended, new Promise((r) => setTimeout(r, 3000))]);
+      const last = frames[frames.length - 1]!;
+      expect(last.type).toBe(FrameType.CallReqContinue);
+      expect(last.flags & FLAG_MORE_FRAGMENTS).toBe(0);
+      expect(frames.every((f) => f.id === frames[0]!.id)).toBe(true);
+      // Every byte sent before the end is the producer's, in whole chunks, and it was stopped.
+      const sent = frames.flatMap((f, k) => (k === 0 ? f.args.slice(2) : f.args)).reduce((n, a) => n + a.length, 0);
+      expect(sent % 1000).toBe(0);
+      const at = yielded;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(finished).toBe(true);
+      expect(yielded).toBeLessThanOrEqual(at + 1);
+      expect(yielded).toBeLessThan(10_000);
+      // The connection goes on: nothing more of that request arrives.
+      const count = frames.length;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(frames.length).toBe(count);
+    } finally {
+      fake.close();
+      for (const s of sockets) s.destroy();
+    }
   });
 
   it("the TTL covers the whole call: a stalled response fails the caller's read with TimeoutError", async () => {
