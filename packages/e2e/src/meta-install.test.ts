@@ -32,6 +32,35 @@ beforeAll(async () => {
   }
 });
 
+/**
+ * Writes `lines` as `name` in the user's project and type-checks it as a user's TypeScript project
+ * would be (strict, skipLibCheck off) with the workspace's TypeScript and Node types; everything
+ * else resolves from the project. Rejects with tsc's output.
+ */
+async function typecheckUserFile(name: string, lines: string[]): Promise<void> {
+  const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
+  const nodeTypes = dirname(require.resolve("@types/node/package.json"));
+  await writeFile(join(project.dir, name), [...lines, ""].join("\n"));
+  const tsconfig = `tsconfig.${name.replace(/\.ts$/, "")}.json`;
+  await writeFile(
+    join(project.dir, tsconfig),
+    JSON.stringify({
+      compilerOptions: {
+        target: "es2022",
+        module: "nodenext",
+        moduleResolution: "nodenext",
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        types: ["node"],
+        typeRoots: [dirname(nodeTypes)],
+      },
+      files: [name],
+    }),
+  );
+  await runCommand(process.execPath, [tsc, "-p", tsconfig], { cwd: project.dir, timeoutMs: 60000 });
+}
+
 afterAll(async () => {
   await project?.remove();
   if (packDir) await rm(packDir, { recursive: true, force: true });
@@ -94,87 +123,41 @@ describe("npm install of the tchannel-ts tarballs", () => {
   });
 
   it("type-checks a TypeScript user of the installed .d.ts files (skipLibCheck off)", async () => {
-    // The workspace's TypeScript and Node types; everything else resolves from the project.
-    const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
-    const nodeTypes = dirname(require.resolve("@types/node/package.json"));
-    await writeFile(
-      join(project.dir, "consumer.ts"),
-      [
-        `import { RETRY_NEVER, TChannel, TChannelError, ThriftException, TimeoutError, thrift, type ThriftModule } from "tchannel-ts";`,
-        `const tchannel = new TChannel({ name: "consumer" });`,
-        `const kv: ThriftModule = await thrift.load("keyvalue.thrift", { service: "keyvalue-server" });`,
-        `const err: Error = new TimeoutError("too slow");`,
-        `const code: string = err instanceof TChannelError ? err.code : "none";`,
-        `const isThrift: boolean = err instanceof ThriftException;`,
-        `const json = tchannel.json;`,
-        `const retry = RETRY_NEVER;`,
-        `export { code, isThrift, json, kv, retry };`,
-        `// @ts-expect-error: the name is required`,
-        `new TChannel({});`,
-        "",
-      ].join("\n"),
-    );
-    await writeFile(
-      join(project.dir, "tsconfig.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "es2022",
-          module: "nodenext",
-          moduleResolution: "nodenext",
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ["node"],
-          typeRoots: [dirname(nodeTypes)],
-        },
-        files: ["consumer.ts"],
-      }),
-    );
-    await runCommand(process.execPath, [tsc, "-p", "tsconfig.json"], { cwd: project.dir, timeoutMs: 60000 });
+    await typecheckUserFile("consumer.ts", [
+      `import { InvalidArgumentError, RETRY_NEVER, TChannel, TChannelError, ThriftException, TimeoutError, thrift, type ThriftModule } from "tchannel-ts";`,
+      `const tchannel = new TChannel({ name: "consumer" });`,
+      `const kv: ThriftModule = await thrift.load("keyvalue.thrift", { service: "keyvalue-server" });`,
+      `const err: Error = new TimeoutError("too slow");`,
+      `const code: string = err instanceof TChannelError ? err.code : "none";`,
+      `const isThrift: boolean = err instanceof ThriftException;`,
+      `const isLocalMistake: boolean = err instanceof InvalidArgumentError;`,
+      `const json = tchannel.json;`,
+      `const retry = RETRY_NEVER;`,
+      `export { code, isLocalMistake, isThrift, json, kv, retry };`,
+      `// @ts-expect-error: the name is required`,
+      `new TChannel({});`,
+    ]);
   });
 
   it("runs tchannel-ts's tchannel-thrift bin, whose declarations import tchannel-ts and type-check a typed user (strict, skipLibCheck off)", async () => {
     await runCommand(join(project.dir, "node_modules", ".bin", "tchannel-thrift"), ["types", "keyvalue.thrift", "--out", "keyvalue.d.ts"], { cwd: project.dir, env: userEnv(), timeoutMs: 60000 });
     expect(await readFile(join(project.dir, "keyvalue.d.ts"), "utf8")).toContain(`from ${JSON.stringify(META)};`);
-    const tsc = join(dirname(require.resolve("typescript/package.json")), "bin", "tsc");
-    const nodeTypes = dirname(require.resolve("@types/node/package.json"));
-    await writeFile(
-      join(project.dir, "typed.ts"),
-      [
-        `import { TChannel, thrift } from "tchannel-ts";`,
-        `import type { KeyvalueModule } from "./keyvalue.js";`,
-        `const kv = await thrift.load<KeyvalueModule>("keyvalue.thrift", { service: "keyvalue-server" });`,
-        `const tchannel = new TChannel({ name: "keyvalue-server" });`,
-        `const values = new Map<string, string>();`,
-        `tchannel.thrift.register(kv.KeyValue, "getValue", (request) => {`,
-        `  const value = values.get(request.body.key);`,
-        `  if (value === undefined) throw new kv.NotFoundError({ key: request.body.key });`,
-        `  return value;`,
-        `});`,
-        `tchannel.thrift.register(kv.KeyValue, "setValue", (request) => {`,
-        `  values.set(request.body.key, request.body.value);`,
-        `});`,
-        `const body: string = (await tchannel.thrift(kv.KeyValue.getValue({ key: "k" }))).body;`,
-        `export { body };`,
-        "",
-      ].join("\n"),
-    );
-    await writeFile(
-      join(project.dir, "tsconfig.typed.json"),
-      JSON.stringify({
-        compilerOptions: {
-          target: "es2022",
-          module: "nodenext",
-          moduleResolution: "nodenext",
-          strict: true,
-          noEmit: true,
-          skipLibCheck: false,
-          types: ["node"],
-          typeRoots: [dirname(nodeTypes)],
-        },
-        files: ["typed.ts"],
-      }),
-    );
-    await runCommand(process.execPath, [tsc, "-p", "tsconfig.typed.json"], { cwd: project.dir, timeoutMs: 60000 });
+    await typecheckUserFile("typed.ts", [
+      `import { TChannel, thrift } from "tchannel-ts";`,
+      `import type { KeyvalueModule } from "./keyvalue.js";`,
+      `const kv = await thrift.load<KeyvalueModule>("keyvalue.thrift", { service: "keyvalue-server" });`,
+      `const tchannel = new TChannel({ name: "keyvalue-server" });`,
+      `const values = new Map<string, string>();`,
+      `tchannel.thrift.register(kv.KeyValue, "getValue", (request) => {`,
+      `  const value = values.get(request.body.key);`,
+      `  if (value === undefined) throw new kv.NotFoundError({ key: request.body.key });`,
+      `  return value;`,
+      `});`,
+      `tchannel.thrift.register(kv.KeyValue, "setValue", (request) => {`,
+      `  values.set(request.body.key, request.body.value);`,
+      `});`,
+      `const body: string = (await tchannel.thrift(kv.KeyValue.getValue({ key: "k" }))).body;`,
+      `export { body };`,
+    ]);
   });
 });

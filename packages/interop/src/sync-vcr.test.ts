@@ -50,6 +50,21 @@ function thrown(fn: () => unknown): any {
   throw new Error("expected a throw");
 }
 
+/**
+ * A copy of tchannel-python's own sync-client cassette (@tchannel/vcr's fixture, recorded by
+ * tchannel-python 2.1.0's tchannel.sync.TChannel; README beside it), the address it was recorded
+ * against (nothing listens there now) and its IDL loaded for that address.
+ */
+function pySyncCassette(): { path: string; gone: string; kv: ThriftModule } {
+  const fixtures = join(__dirname, "..", "..", "vcr", "test", "fixtures", "tchannel-python");
+  const path = cassettePath();
+  mkdirSync(join(dir, "cassettes"), { recursive: true });
+  copyFileSync(join(fixtures, "py-sync.yaml"), path);
+  const gone = "127.0.0.1:38639";
+  const kv = loadThriftSource(readFileSync(join(fixtures, "keyvalue.thrift"), "utf8"), { service: "keyvalue-server", hostPort: gone });
+  return { path, gone, kv };
+}
+
 async function startServer(): Promise<NodeServer> {
   node = await startNodeServer({ service: SERVICE, thriftKeyValue: SERVICE });
   return node;
@@ -262,13 +277,7 @@ describe("vcr with SyncTChannel", () => {
   });
 
   it("replays tchannel-python's own sync-client cassette (py-sync.yaml) through SyncTChannel, mode none, no server", async () => {
-    // The fixture of @tchannel/vcr, recorded by tchannel-python 2.1.0's tchannel.sync.TChannel (README beside it).
-    const fixtures = join(__dirname, "..", "..", "vcr", "test", "fixtures", "tchannel-python");
-    const path = cassettePath();
-    mkdirSync(join(dir, "cassettes"), { recursive: true });
-    copyFileSync(join(fixtures, "py-sync.yaml"), path);
-    const gone = "127.0.0.1:38639";
-    const kv = loadThriftSource(readFileSync(join(fixtures, "keyvalue.thrift"), "utf8"), { service: "keyvalue-server", hostPort: gone });
+    const { path, gone, kv } = pySyncCassette();
     const sync = syncClient();
     const replaying = insertCassette(path, { recordMode: "NONE" });
     try {
@@ -289,12 +298,7 @@ describe("vcr with SyncTChannel", () => {
   });
 
   it("started sync calls (start.* + all) replay from a cassette too, answered at once on the calling thread", async () => {
-    const fixtures = join(__dirname, "..", "..", "vcr", "test", "fixtures", "tchannel-python");
-    const path = cassettePath();
-    mkdirSync(join(dir, "cassettes"), { recursive: true });
-    copyFileSync(join(fixtures, "py-sync.yaml"), path);
-    const gone = "127.0.0.1:38639";
-    const kv = loadThriftSource(readFileSync(join(fixtures, "keyvalue.thrift"), "utf8"), { service: "keyvalue-server", hostPort: gone });
+    const { path, gone, kv } = pySyncCassette();
     const sync = syncClient();
     const replaying = insertCassette(path, { recordMode: "none" });
     try {

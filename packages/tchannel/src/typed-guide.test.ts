@@ -2,14 +2,12 @@
 // declarations `tchannel-thrift types` writes when installed with tchannel-ts: it must type-check
 // with `strict` and `skipLibCheck: false`, as a user's project would.
 import { describe, expect, it } from "@jest/globals";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateTypes, loadThriftSync } from "@tchannel/thrift";
+// tchannel-ts sits above @tchannel/thrift, so its tests may use thrift's test helper.
+import { typecheckProject } from "../../thrift/test/typecheck-project.js";
 
 const pkg = join(__dirname, "..");
-const tsc = join(pkg, "..", "..", "node_modules", ".bin", "tsc");
-const dir = join(pkg, "test", ".typed-guide-tmp");
 
 const GUIDE = `
 import { TChannel, thrift } from "tchannel-ts";
@@ -57,24 +55,6 @@ describe("the README's typed guide", () => {
   it("type-checks with strict and no skipLibCheck against declarations that import tchannel-ts", () => {
     const text = generateTypes(loadThriftSync(join(pkg, "test", "fixtures", "keyvalue.thrift")), "KeyvalueModule", { importFrom: "tchannel-ts" });
     expect(text).toContain(`from ${JSON.stringify("tchannel-ts")};`);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "keyvalue.d.ts"), text);
-    writeFileSync(join(dir, "guide.ts"), GUIDE);
-    writeFileSync(
-      join(dir, "tsconfig.json"),
-      JSON.stringify({
-        extends: "../../../../tsconfig.base.json",
-        compilerOptions: { noEmit: true, strict: true, skipLibCheck: false, customConditions: ["@tchannel/source"], types: ["node"] },
-        files: ["guide.ts"],
-      }),
-    );
-    try {
-      execFileSync(tsc, ["-p", join(dir, "tsconfig.json")], { encoding: "utf8" });
-    } catch (err) {
-      throw new Error(`tsc failed:\n${(err as { stdout: string }).stdout}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    typecheckProject(join(pkg, "test", ".typed-guide-tmp"), { "keyvalue.d.ts": text, "guide.ts": GUIDE }, ["guide.ts"], { strict: true, skipLibCheck: false });
   }, 120_000);
 });

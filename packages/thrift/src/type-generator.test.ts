@@ -1,14 +1,12 @@
 import { describe, expect, it, jest } from "@jest/globals";
-import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadThriftSync } from "./thrift-module.js";
 import { generateTypes } from "./type-generator.js";
 import { projectImport, runTypesCli } from "./types-cli.js";
+import { typecheckProject } from "../test/typecheck-project.js";
 
 const pkg = join(__dirname, "..");
-const tmp = join(pkg, "test", ".typegen-tmp");
-const tsc = join(pkg, "..", "..", "node_modules", ".bin", "tsc");
 
 const USAGE = `
 import { TChannel } from "@tchannel/channel";
@@ -51,25 +49,8 @@ export async function use(): Promise<bigint> {
 
 /** Type-checks `files` (written to a temporary folder) with strict and no skipLibCheck; throws tsc's output. */
 function typeCheck(name: string, files: Record<string, string>): void {
-  const dir = join(pkg, "test", `.typegen-${name}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const [file, text] of Object.entries(files)) writeFileSync(join(dir, file), text);
-  writeFileSync(
-    join(dir, "tsconfig.json"),
-    JSON.stringify({
-      extends: "../../../../tsconfig.base.json",
-      compilerOptions: { noEmit: true, strict: true, skipLibCheck: false, customConditions: ["@tchannel/source"], types: ["node"] },
-      files: Object.keys(files).filter((f) => !f.endsWith(".d.ts")),
-    }),
-  );
-  try {
-    execFileSync(tsc, ["-p", join(dir, "tsconfig.json")], { encoding: "utf8" });
-  } catch (err) {
-    throw new Error(`tsc failed:\n${(err as { stdout: string }).stdout}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const entries = Object.keys(files).filter((f) => !f.endsWith(".d.ts"));
+  typecheckProject(join(pkg, "test", `.typegen-${name}`), files, entries, { strict: true, skipLibCheck: false });
 }
 
 // A Cadence-sized IDL set of our own (test/fixtures/cadence-like): includes of includes, aliased
@@ -192,26 +173,8 @@ describe("tchannel-thrift types: static types for a run-time loaded IDL", () => 
     const text = generateTypes(module, "KitchenModule");
     expect(text).toContain("put(args: { entry: EntryInput }): ThriftRequest<bigint>;");
     expect(text).toContain("export interface shared_Missing extends ThriftException {");
-    rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(tmp, { recursive: true });
-    writeFileSync(join(tmp, "kitchen.d.ts"), text);
-    writeFileSync(join(tmp, "usage.ts"), USAGE);
-    writeFileSync(
-      join(tmp, "tsconfig.json"),
-      JSON.stringify({
-        extends: "../../../../tsconfig.base.json",
-        compilerOptions: { noEmit: true, customConditions: ["@tchannel/source"], types: ["node"] },
-        files: ["usage.ts"],
-      }),
-    );
     // Throws with tsc's diagnostics if anything fails: a wrong use that compiles makes its
     // expect-error directive unused, which is an error too.
-    try {
-      execFileSync(tsc, ["-p", join(tmp, "tsconfig.json")], { encoding: "utf8" });
-    } catch (err) {
-      throw new Error(`tsc failed:\n${(err as { stdout: string }).stdout}`);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+    typecheckProject(join(pkg, "test", ".typegen-tmp"), { "kitchen.d.ts": text, "usage.ts": USAGE }, ["usage.ts"]);
   }, 60_000);
 });
