@@ -3,7 +3,7 @@
 
 export { TChannel } from "./tchannel.js";
 export { TCHANNEL_OPTION_NAMES, type TChannelOptions } from "./options.js";
-export { optionsError } from "./options-error.js";
+export { optionsError, unknownOptionsError } from "./options-error.js";
 export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
 export { ArgStream, STREAM_HIGH_WATER } from "./arg-stream.js";
 export type { StreamBody } from "./body-pump.js";

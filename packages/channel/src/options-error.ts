@@ -17,11 +17,7 @@ export function optionsError(what: string, error: z.ZodError, input: unknown, kn
   for (const issue of error.issues) {
     const where = issue.path.map(String).join(".");
     if (issue.code === "unrecognized_keys") {
-      for (const key of issue.keys) {
-        const name = where === "" ? key : `${where}.${key}`;
-        const near = where === "" ? nearest(key, known) : undefined;
-        problems.push(`unknown option ${JSON.stringify(name)}${near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`}`);
-      }
+      for (const key of issue.keys) problems.push(where === "" ? unknownOption(key, known) : unknownOption(`${where}.${key}`, []));
       continue;
     }
     problems.push(`${where || "options"}: ${issue.message} (got ${showValue(valueAt(input, issue.path))})`);
@@ -29,9 +25,17 @@ export function optionsError(what: string, error: z.ZodError, input: unknown, kn
   return new InvalidArgumentError(`invalid ${what}: ${problems.join("; ")}`, {}, { cause: error });
 }
 
-/** The keys of a zod object schema (what `optionsError` suggests from). */
-export function optionKeys(schema: { shape: Record<string, unknown> }): readonly string[] {
-  return Object.keys(schema.shape);
+/**
+ * The InvalidArgumentError for options with keys not in `known`, worded as `optionsError` words
+ * them (for options checked without zod, e.g. per call, where a parse would cost too much).
+ */
+export function unknownOptionsError(what: string, keys: readonly string[], known: readonly string[]): InvalidArgumentError {
+  return new InvalidArgumentError(`invalid ${what}: ${keys.map((key) => unknownOption(key, known)).join("; ")}`);
+}
+
+function unknownOption(key: string, known: readonly string[]): string {
+  const near = nearest(key, known);
+  return `unknown option ${JSON.stringify(key)}${near === undefined ? "" : ` (did you mean ${JSON.stringify(near)}?)`}`;
 }
 
 /** The known name closest to a misspelt one, if any is close (edit distance at most 1 in 3 letters, at least 2). */

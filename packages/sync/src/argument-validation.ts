@@ -1,4 +1,4 @@
-import { type InvalidArgumentError, optionsError } from "@tchannel/channel";
+import { type CallOptions, type InvalidArgumentError, optionsError, unknownOptionsError } from "@tchannel/channel";
 import { z } from "zod";
 
 /**
@@ -9,6 +9,43 @@ import { z } from "zod";
  */
 export function argumentError(what: string, error: z.ZodError, input: unknown, known: readonly string[] = []): InvalidArgumentError {
   return optionsError(what, error, input, known);
+}
+
+/** Every per-call option of @tchannel/channel's `CallOptions` (the compiler keeps the list whole). */
+const CALL_OPTION_NAMES = [
+  "service",
+  "timeout",
+  "timeoutPerAttempt",
+  "retryOn",
+  "retryLimit",
+  "hostPort",
+  "shardKey",
+  "routingDelegate",
+  "callerName",
+  "checksumType",
+  "signal",
+  "transportHeaders",
+] as const satisfies ReadonlyArray<keyof CallOptions>;
+const everyCallOption: [Exclude<keyof CallOptions, (typeof CALL_OPTION_NAMES)[number]>] extends [never] ? true : false = true;
+void everyCallOption;
+
+/** What `call` takes (`RawCallOptions`). */
+export const RAW_CALL_OPTION_NAMES: readonly string[] = [...CALL_OPTION_NAMES, "scheme", "arg1", "arg2", "arg3"];
+/** What `raw`, `json` and `scheme(...)` clients take (`SchemeCallOptions`). */
+export const SCHEME_CALL_OPTION_NAMES: readonly string[] = [...CALL_OPTION_NAMES, "endpoint", "body", "headers"];
+/** What `thrift(request, options)` takes (`ThriftCallOptions`). */
+export const THRIFT_CALL_OPTION_NAMES: readonly string[] = [...CALL_OPTION_NAMES, "headers", "maxElements"];
+
+/**
+ * Per-call options are strict in the sync client, at each public entry point with that entry's
+ * own names (a scheme's `endpoint`/`body`/`headers` then travel down in the encoded call, which is
+ * not checked again): a misspelt `timout` is an error naming the nearest option, not ignored.
+ */
+export function checkKnownOptions(options: unknown, known: readonly string[]): void {
+  if (typeof options !== "object" || options === null) return; // the value checks say what is wrong
+  let unknown: string[] | undefined;
+  for (const key in options) if (!known.includes(key)) (unknown ??= []).push(key);
+  if (unknown !== undefined) throw unknownOptionsError("call options", unknown, known);
 }
 
 const hostPort = z.string().regex(/^.+:\d+$/, "expected host:port");
@@ -25,6 +62,7 @@ export const SyncCallOptionsSchema = z.object({
   arg2: z.instanceof(Uint8Array).optional(),
   arg3: z.instanceof(Uint8Array).optional(),
   timeout: z.number().int().positive().optional(),
+  timeoutPerAttempt: z.number().int().positive().optional(),
   retryOn: z.enum(["c", "t", "ct", "tc", "n"]).optional(),
   retryLimit: z.number().int().nonnegative().optional(),
   hostPort: hostPort.optional(),

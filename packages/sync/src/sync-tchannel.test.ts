@@ -436,6 +436,39 @@ describe("SyncTChannel errors", () => {
     expect(() => new SyncTChannel({ name: 7 as never })).toThrow(/invalid SyncTChannel options: name/);
   });
 
+  it("per-call options are strict at every entry point: an unknown key names the nearest option, and each entry keeps its own keys", async () => {
+    const sync = syncClient();
+    const kv = await loadThrift(join(thriftFixtures, "keyvalue.thrift"), { service: SERVICE });
+    const cases: Array<[() => unknown, RegExp]> = [
+      [() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, timout: 100 } as never), /^invalid call options: unknown option "timout" \(did you mean "timeout"\?\)$/],
+      [() => sync.json({ service: SERVICE, endpoint: "add", body: {}, hostPort, retyrOn: "n" } as never), /unknown option "retyrOn" \(did you mean "retryOn"\?\)/],
+      [() => sync.call({ service: SERVICE, scheme: "raw", arg1: "echo", hostPort, endpoint: "echo" } as never), /unknown option "endpoint"/],
+      [() => sync.thrift(kv.KeyValue.getValue({ key: "k" }), { hostPort, maxElement: 5 } as never), /unknown option "maxElement" \(did you mean "maxElements"\?\)/],
+      [() => sync.start.raw({ service: SERVICE, endpoint: "echo", hostPort, colour: "red" } as never), /^invalid call options: unknown option "colour"$/],
+      [() => sync.start.call({ service: SERVICE, scheme: "raw", arg1: "echo", hostPort, body: "x" } as never), /unknown option "body"/],
+      [() => sync.start.thrift(kv.KeyValue.getValue({ key: "k" }), { hostPort, hostport: "x" } as never), /unknown option "hostport" \(did you mean "hostPort"\?\)/],
+      [() => sync.raw({ service: SERVICE, endpoint: "echo", hostPort, timeoutPerAttempt: "5" } as never), /timeoutPerAttempt/],
+    ];
+    for (const [call, message] of cases) {
+      const err = thrown(call);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect(err.message).toMatch(message);
+    }
+    expect(sync._workerStarts).toBe(0);
+    // Every documented key of each entry is taken (scheme and thrift keys travel down in the encoded call).
+    const res = sync.raw({ service: SERVICE, endpoint: "echo", body: Buffer.from("b"), headers: Buffer.from("h"), hostPort, timeout: 5000, timeoutPerAttempt: 5000, retryOn: "n", retryLimit: 0, shardKey: "s", routingDelegate: "r", callerName: "c", checksumType: 3, transportHeaders: { k: "v" } });
+    expect(res.body.toString()).toBe("b");
+    expect(sync.thrift(kv.KeyValue.setValue({ key: "k", value: "v" }), { hostPort, headers: { h: "1" }, maxElements: 10, service: SERVICE }).body).toBeNull();
+  });
+
+  it("forwards timeoutPerAttempt to the worker: an attempt on a slow endpoint ends at it, not at the call's timeout", () => {
+    const sync = syncClient();
+    const started = performance.now();
+    const err = thrown(() => sync.raw({ service: SERVICE, endpoint: "slow", body: Buffer.from("3000"), hostPort, timeout: 10_000, timeoutPerAttempt: 300, retryOn: "n" }));
+    expect(err).toBeInstanceOf(TimeoutError);
+    expect(performance.now() - started).toBeLessThan(2500); // the 3 s answer or the 10 s budget would be later
+  });
+
   it("times out a slow endpoint with TimeoutError", () => {
     const sync = syncClient();
     const started = performance.now();

@@ -36,7 +36,16 @@ import {
 import { z } from "zod";
 import { listensInThisProcess } from "./deadlock.js";
 import { DEAD, SEQ, STATE, type WireCallOptions, type WireError, type WorkerInit, type WorkerReply, type WorkerRequest, compactBytes, toBuffer } from "./protocol.js";
-import { InvokeOptionsSchema, SyncCallOptionsSchema, SyncOnlyOptionsSchema, argumentError } from "./argument-validation.js";
+import {
+  InvokeOptionsSchema,
+  RAW_CALL_OPTION_NAMES,
+  SCHEME_CALL_OPTION_NAMES,
+  SyncCallOptionsSchema,
+  SyncOnlyOptionsSchema,
+  THRIFT_CALL_OPTION_NAMES,
+  argumentError,
+  checkKnownOptions,
+} from "./argument-validation.js";
 import { type Outcome, SyncPendingCall } from "./pending-call.js";
 import { extensionUrl } from "./worker-extension.js";
 import { workerUrl } from "./worker-path.js";
@@ -182,10 +191,14 @@ export class SyncTChannel {
     this.raw = this.scheme(rawScheme);
     this.json = this.scheme(jsonScheme);
     this.start = {
-      call: (o) => this.#startCall(o),
+      call: (o) => {
+        checkKnownOptions(o, RAW_CALL_OPTION_NAMES);
+        return this.#startCall(o);
+      },
       raw: (o) => this.#startScheme(rawScheme, o),
       json: (o) => this.#startScheme(jsonScheme, o),
       thrift: (request, o = {}) => {
+        checkKnownOptions(o, THRIFT_CALL_OPTION_NAMES);
         const started = this.#startCall(encodeThrift(request, o));
         return mapPending(started, (result) => thriftResponse(request, result, o.service ?? request.service));
       },
@@ -207,6 +220,12 @@ export class SyncTChannel {
    * first, on the calling thread.
    */
   call(options: RawCallOptions): CallResult {
+    checkKnownOptions(options, RAW_CALL_OPTION_NAMES);
+    return this.#call(options);
+  }
+
+  /** `call` for options a scheme encoded (they carry the scheme's own keys, checked at its entry). */
+  #call(options: RawCallOptions): CallResult {
     checkCallOptions(options);
     const interceptor = syncCallInterceptor();
     if (interceptor !== undefined) return interceptor(options, this, (o) => this.#blockingCall(o));
@@ -244,7 +263,8 @@ export class SyncTChannel {
    * the low-level `call`.
    */
   thrift<Result>(request: ThriftRequest<Result>, options: ThriftCallOptions = {}): Response<Result, ThriftHeaders> {
-    const result = this.call(encodeThrift(request, options));
+    checkKnownOptions(options, THRIFT_CALL_OPTION_NAMES);
+    const result = this.#call(encodeThrift(request, options));
     return thriftResponse(request, result, options.service ?? request.service);
   }
 
@@ -312,10 +332,12 @@ export class SyncTChannel {
   #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Response<Body, Headers> {
     // The same two halves as the async TChannel's scheme client, so the same errors (but a
     // request the scheme cannot encode is the caller's argument error).
-    return schemeResponse(scheme, options, this.call(encodeScheme(scheme, options)));
+    checkKnownOptions(options, SCHEME_CALL_OPTION_NAMES);
+    return schemeResponse(scheme, options, this.#call(encodeScheme(scheme, options)));
   }
 
   #startScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): SyncPendingCall<Response<Body, Headers>> {
+    checkKnownOptions(options, SCHEME_CALL_OPTION_NAMES);
     const started = this.#startCall(encodeScheme(scheme, options));
     return mapPending(started, (result) => schemeResponse(scheme, options, result));
   }
@@ -374,6 +396,7 @@ export class SyncTChannel {
     }
     const out: Omit<WireCallOptions, "scheme" | "arg1" | "service"> = {};
     if (options.timeout !== undefined) out.timeout = options.timeout;
+    if (options.timeoutPerAttempt !== undefined) out.timeoutPerAttempt = options.timeoutPerAttempt;
     if (options.retryOn !== undefined) out.retryOn = options.retryOn;
     if (options.retryLimit !== undefined) out.retryLimit = options.retryLimit;
     if (options.hostPort !== undefined) out.hostPort = options.hostPort;
@@ -557,6 +580,7 @@ function checkCallOptions(options: RawCallOptions): void {
     (o.arg2 === undefined || o.arg2 instanceof Uint8Array) &&
     (o.arg3 === undefined || o.arg3 instanceof Uint8Array) &&
     (o.timeout === undefined || (Number.isInteger(o.timeout) && (o.timeout as number) > 0)) &&
+    (o.timeoutPerAttempt === undefined || (Number.isInteger(o.timeoutPerAttempt) && (o.timeoutPerAttempt as number) > 0)) &&
     (o.retryLimit === undefined || (Number.isInteger(o.retryLimit) && (o.retryLimit as number) >= 0)) &&
     (o.hostPort === undefined || (typeof o.hostPort === "string" && /^.+:\d+$/.test(o.hostPort))) &&
     (o.retryOn === undefined || o.retryOn === "c" || o.retryOn === "t" || o.retryOn === "ct" || o.retryOn === "tc" || o.retryOn === "n") &&
