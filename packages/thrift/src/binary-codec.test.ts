@@ -2,7 +2,7 @@
 // a later encode must never write over an earlier value, whatever sizes come in whatever order.
 import { describe, expect, it } from "@jest/globals";
 import { Thrift } from "thriftrw";
-import { decodeStruct, encodeStruct } from "./binary-codec.js";
+import { decodeStruct, encodeStruct, encodeStructField } from "./binary-codec.js";
 import { encodeThrift } from "./struct-codec.js";
 import { structDefOf } from "./thrift-classes.js";
 import { loadThriftSource } from "./thrift-module.js";
@@ -86,5 +86,100 @@ describe("encodeStruct's slab", () => {
     expect(small.buffer.byteLength).toBeLessThan(64 * 1024);
     const large = encodeThrift(mod.Item, { n: 1, data: Buffer.alloc(100_000, 3) });
     expect(large.equals(theirs({ n: 1, data: Buffer.alloc(100_000, 3) }))).toBe(true);
+  });
+});
+
+// Paths are built only when something fails (each level names itself on the way out): the same
+// messages as when every level built its path up front.
+describe("codec error paths", () => {
+  const paths = loadThriftSource(`
+struct Inner {
+  1: required i32 a
+  2: optional list<string> xs
+}
+struct Outer {
+  1: required Inner inner
+  2: optional map<string, Inner> byName
+  3: optional map<i32, string> byId
+  4: optional list<Inner> items
+  5: optional set<i64> ids
+}
+union U {
+  1: string s
+  2: i32 n
+}
+struct HasU { 1: optional U u }
+service S { Inner get(1: Outer o) throws (1: Oops oops) }
+exception Oops { 1: required string why }
+`);
+  const Outer = structDefOf(paths.Outer)!;
+  const HasU = structDefOf(paths.HasU)!;
+  const failure = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error("did not fail");
+  };
+
+  it("names the field, element, map key or value that cannot be encoded", () => {
+    const cases: [StructDef, unknown, string | undefined, string][] = [
+      [Outer, { inner: { a: "x" } }, undefined, 'Outer.inner.a: expected an integer in -2147483648..2147483647, got "x"'],
+      [Outer, { inner: { a: 1, xs: ["a", 2] } }, undefined, "Outer.inner.xs[1]: expected a string, got number 2"],
+      [Outer, { inner: { a: 1 }, byName: new Map([["k", { a: 1n }]]) }, undefined, "Outer.byName[k].a: expected an integer in -2147483648..2147483647, got 1n"],
+      [Outer, { inner: { a: 1 }, byId: new Map([["notint", "v"]]) }, undefined, 'Outer.byId{key}: expected an integer in -2147483648..2147483647, got "notint"'],
+      [Outer, { inner: { a: 1 }, byId: new Map([[3, 4]]) }, undefined, "Outer.byId[3]: expected a string, got number 4"],
+      [Outer, { inner: { a: 1 }, items: [{ a: 1 }, {}] }, undefined, "Outer.items[1].a: required field is missing"],
+      [Outer, { inner: { a: 1, kee: 1 } }, undefined, 'Outer.inner: Inner has no field "kee" (fields: a, xs)'],
+      [Outer, 5, undefined, "Outer: expected a Outer object, got number 5"],
+      [Outer, {}, "X::y arguments", "X::y arguments.inner: required field is missing"],
+      [Outer, { inner: { a: 1 }, ids: new Set([1n, "2"]) }, undefined, 'Outer.ids[1]: expected an i64 (bigint), got "2"'],
+      [HasU, { u: {} }, undefined, "HasU.u: a union must have exactly one field set, got 0 (s, n)"],
+      [HasU, { u: { s: "a", n: 1 } }, undefined, "HasU.u: a union must have exactly one field set, got 2 (s, n)"],
+    ];
+    for (const [d, value, path, message] of cases) {
+      expect(failure(() => encodeStruct(d, value, path))).toBe(message);
+      // The path property agrees with the message.
+      try {
+        encodeStruct(d, value, path);
+      } catch (err) {
+        expect(message.startsWith(`${(err as { path: string }).path}: `)).toBe(true);
+      }
+    }
+  });
+
+  it("names where the bytes end or go wrong, at every cut of a valid message", () => {
+    const good = encodeStruct(Outer, { inner: { a: 1, xs: ["ab", "cd"] }, byName: new Map([["k", { a: 2, xs: ["e"] }]]), byId: new Map([[7, "seven"]]), items: [{ a: 3 }, { a: 4, xs: [] }], ids: [5n] });
+    const expected: Record<number, string> = {
+      0: "Outer: truncated: needs 1 bytes, 0 remain",
+      6: "Outer.inner.a: truncated: needs 4 bytes, 0 remain",
+      27: "P::q result.inner.xs[1]: truncated: needs 4 bytes, 3 remain",
+      45: "P::q result.byName[k]: truncated: needs 1 bytes, 0 remain",
+      57: "P::q result.byName[k].xs: truncated: needs 4 bytes, 1 remain",
+      84: "Outer.byId[7]: length 5 exceeds the 1 bytes remaining",
+      108: "Outer.items[1].a: truncated: needs 4 bytes, 1 remain",
+      117: "P::q result.items[1].xs: truncated: needs 4 bytes, 2 remain",
+      132: "Outer.ids: length 1 exceeds the 4 bytes remaining",
+    };
+    for (let n = 0; n < good.length; n++) {
+      const message = failure(() => decodeStruct(Outer, Buffer.from(good.subarray(0, n)), n % 2 ? "P::q result" : undefined));
+      expect(message).toMatch(n % 2 ? /^P::q result[.[:]/ : /^Outer[.[:]/);
+      if (expected[n] !== undefined) expect(message).toBe(expected[n]);
+    }
+    expect(failure(() => decodeStruct(Outer, Buffer.from([0x0b, 0x00, 0x09, 0x00, 0x00, 0x00, 0x05, 0x61])))).toBe("Outer#9: length 5 exceeds the 1 bytes remaining");
+    expect(failure(() => decodeStruct(Outer, Buffer.concat([good, Buffer.from([0])])))).toBe("Outer: 1 trailing bytes after the struct");
+    expect(failure(() => decodeStruct(Outer, good, undefined, { maxElements: 5 }))).toBe("Outer: message holds more values than the decode budget allows");
+  });
+
+  it("encodeStructField writes what encodeStruct writes for an object with that field alone", () => {
+    const method = (paths.S as { methods: Map<string, { result: StructDef }> }).methods.get("get")!;
+    const success = method.result.byId.get(0)!;
+    const oops = method.result.byId.get(1)!;
+    expect(encodeStructField(method.result, success, { a: 5, xs: ["z"] }).equals(encodeStruct(method.result, { success: { a: 5, xs: ["z"] } }))).toBe(true);
+    const err = new paths.Oops({ why: "because" });
+    expect(encodeStructField(method.result, oops, err).equals(encodeStruct(method.result, { oops: err }))).toBe(true);
+    expect(encodeStructField(method.result, undefined, undefined).equals(encodeStruct(method.result, {}))).toBe(true);
+    expect(failure(() => encodeStructField(method.result, success, { a: "no" }, "S::get result"))).toBe('S::get result.success.a: expected an integer in -2147483648..2147483647, got "no"');
   });
 });

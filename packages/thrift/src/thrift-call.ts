@@ -13,15 +13,14 @@ import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOptions = {}): RawCallOptions {
   const method: ThriftMethod = request.method;
   const service = options.service ?? request.service;
-  const describe = { service, endpoint: method.endpoint };
-  if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, describe);
+  if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, { service, endpoint: method.endpoint });
   let arg2: Buffer;
   let arg3: Buffer;
   try {
     arg2 = encodeThriftHeaders(options.headers);
     arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
   } catch (err) {
-    throw new InvalidArgumentError(`cannot encode the thrift request: ${(err as Error).message}`, describe, { cause: err });
+    throw new InvalidArgumentError(`cannot encode the thrift request: ${(err as Error).message}`, { service, endpoint: method.endpoint }, { cause: err });
   }
   // Not `{ ...rest, service, ... }`: V8 builds a spread followed by more properties on a slow path
   // (3.6 µs per call, measured for issue 7); assigning into a literal is ~50 ns.
@@ -43,21 +42,20 @@ export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOpt
  */
 export function thriftResponse<Result>(request: ThriftRequest<Result>, result: CallResult, service = request.service, decodeOptions?: DecodeOptions): Response<Result, ThriftHeaders> {
   const method: ThriftMethod = request.method;
-  const describe = { service, endpoint: method.endpoint, hostPort: result.hostPort };
   let headers: ThriftHeaders;
   let value: Record<string, unknown>;
   try {
     headers = decodeThriftHeaders(result.arg2);
     value = decodeStruct(method.result, result.arg3, `${method.endpoint} result`, decodeOptions);
   } catch (err) {
-    throw new UnexpectedError(`cannot decode the thrift response: ${(err as Error).message}`, describe, { cause: err });
+    throw new UnexpectedError(`cannot decode the thrift response: ${(err as Error).message}`, { service, endpoint: method.endpoint, hostPort: result.hostPort }, { cause: err });
   }
   if (!result.ok) {
     for (const field of method.exceptions) {
       const exception = value[field.name];
       if (exception !== undefined) throw exception;
     }
-    throw new UnexpectedError("thrift application error with no declared exception set", describe);
+    throw new UnexpectedError("thrift application error with no declared exception set", { service, endpoint: method.endpoint, hostPort: result.hostPort });
   }
   const response = new Response<Result, ThriftHeaders>((method.returnsValue ? value.success : null) as Result, headers, { status: 0 });
   response.transport = { headers: result.headers, scheme: "thrift", hostPort: result.hostPort };

@@ -1,7 +1,7 @@
 import { BadRequestError, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, optionsError, withoutTracingHeaders } from "@tchannel/channel";
 import { z } from "zod";
 import { FrameError } from "@tchannel/frame";
-import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
+import { ThriftCodecError, decodeStruct, encodeStructField } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
 import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 import { thriftCallOptions, thriftResponse } from "./thrift-call.js";
@@ -107,18 +107,27 @@ export function thriftClient(channel: TChannel): ThriftClient {
     const info = (service as unknown as Record<symbol, ModuleInfo | undefined>)[MODULE_INFO];
     if (info) lastModule = info;
     const decodeOptions = { maxElements };
+    // Built once: a thrift error names the method's args or result (ThriftCodecError's path).
+    const argsPath = `${method.endpoint} arguments`;
+    const resultPath = `${method.endpoint} result`;
+    const success = method.returnsValue ? method.result.byId.get(0) : undefined;
     const reply = (result: unknown): OutboundReply => {
-      const response = result instanceof Response ? result : new Response(result);
-      if (method.returnsValue && (response.body === undefined || response.body === null)) {
-        throw new ValueExpectedError(`${method.endpoint} must return a value, got ${response.body}`);
+      // The result, or a Response for headers (none built when the handler gave a plain value).
+      let body = result;
+      let headers: ThriftHeaders | undefined;
+      if (result instanceof Response) {
+        body = result.body;
+        headers = result.headers as ThriftHeaders | undefined;
       }
-      const arg3 = encodeStruct(method.result, method.returnsValue ? { success: response.body } : {}, `${method.endpoint} result`);
-      return { ok: true, arg2: encodeThriftHeaders(response.headers as ThriftHeaders | undefined), arg3 };
+      if (method.returnsValue && (body === undefined || body === null)) {
+        throw new ValueExpectedError(`${method.endpoint} must return a value, got ${body}`);
+      }
+      return { ok: true, arg2: encodeThriftHeaders(headers), arg3: encodeStructField(method.result, success, body, resultPath) };
     };
     const failed = (err: unknown): OutboundReply => {
       const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
       if (!field) throw err;
-      return { ok: false, arg2: encodeThriftHeaders(undefined), arg3: encodeStruct(method.result, { [field.name]: err }) };
+      return { ok: false, arg2: encodeThriftHeaders(undefined), arg3: encodeStructField(method.result, field, err, resultPath) };
     };
     // Not async: a handler that answers synchronously is answered in the same tick, as raw and
     // json ones are (the core takes a reply or a promise of one).
@@ -127,7 +136,7 @@ export function thriftClient(channel: TChannel): ThriftClient {
       let body: Record<string, unknown>;
       try {
         headers = withoutTracingHeaders(decodeThriftHeaders(call.arg2));
-        body = decodeStruct(method.args, call.arg3, `${method.endpoint} arguments`, decodeOptions);
+        body = decodeStruct(method.args, call.arg3, argsPath, decodeOptions);
       } catch (err) {
         if (err instanceof ThriftCodecError || err instanceof FrameError) throw new BadRequestError(`cannot decode the thrift request: ${err.message}`);
         throw err;
