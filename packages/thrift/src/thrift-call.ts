@@ -9,7 +9,11 @@ import { OneWayNotSupportedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest } from "./thrift-module.js";
 import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 
-/** The low-level call options of a thrift request; throws InvalidArgumentError (a local mistake) when it cannot be encoded. */
+/**
+ * The low-level call options of a thrift request; throws InvalidArgumentError (a local mistake)
+ * when it cannot be encoded. arg2 and arg3 are views of a buffer shared by many encodes: send
+ * them, do not keep them (copy them to keep; a kept view keeps up to 64 KiB alive).
+ */
 export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOptions = {}): RawCallOptions {
   const method: ThriftMethod = request.method;
   const service = options.service ?? request.service;
