@@ -167,7 +167,11 @@ class StreamedOutboundCall implements PendingCall {
   }
 
   onError(error: TChannelError): void {
+    // The peer answered with an error frame (or its response broke): the call is over, and our
+    // request's frames end as after a response (see #complete). A closed connection has none to end.
+    const answered = !this.#done;
     this.#fail(error);
+    if (answered) this.#endRequest();
   }
 
   #complete(): void {
@@ -181,6 +185,11 @@ class StreamedOutboundCall implements PendingCall {
     // (for the producer or for 'drain') with nothing framed and unsent, so nothing is lost from
     // between. A cancel frame would not do: the call is answered, and cancel (spec §10) says
     // nothing about a request's remaining fragments.
+    this.#endRequest();
+  }
+
+  /** Writes the request's last frame if it has not gone out yet (the call ended before it). */
+  #endRequest(): void {
     const writer = this.#writer;
     if (writer !== undefined && !writer.ended && !this.#conn.isClosed) {
       writer.end();

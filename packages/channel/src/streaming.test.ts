@@ -2,9 +2,9 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { type Socket, createServer } from "node:net";
-import { type ArgsFrame, ChecksumType, EMPTY_TRACING, FLAG_MORE_FRAGMENTS, FrameDecoder, FrameType, encodeCallRes, encodeFrame } from "@tchannel/frame";
+import { type ArgsFrame, ChecksumType, EMPTY_TRACING, ErrorCode, FLAG_MORE_FRAGMENTS, FrameDecoder, FrameType, encodeCallRes, encodeFrame } from "@tchannel/frame";
 import type { ArgStream } from "./arg-stream.js";
-import { CancelledError, ChannelClosedError, NetworkError, TimeoutError, UnexpectedError } from "./errors.js";
+import { BadRequestError, CancelledError, ChannelClosedError, NetworkError, TimeoutError, UnexpectedError } from "./errors.js";
 import { Response } from "./scheme.js";
 import { TChannel } from "./tchannel.js";
 
@@ -169,7 +169,7 @@ describe("streamed calls and handlers (raw)", () => {
     expect(yielded).toBeLessThanOrEqual(at + 1);
   });
 
-  it("a response that completes before the streamed request is sent ends the request on the wire and stops its producer", async () => {
+  it.each(["a response", "an error frame"] as const)("%s before the streamed request is all sent ends the request on the wire and stops its producer", async (answer) => {
     // A raw peer that answers a call at its first frame (a handler that does not read the body)
     // and records the request's frames after that.
     const frames: ArgsFrame[] = [];
@@ -185,7 +185,9 @@ describe("streamed calls and handlers (raw)", () => {
             s.write(encodeFrame({ type: FrameType.InitRes, id: f.id, version: 2, headers: { host_port: "127.0.0.1:1", process_name: "fake" } }));
           } else if (f.type === FrameType.CallReq || f.type === FrameType.CallReqContinue) {
             frames.push(f as ArgsFrame);
-            if (f.type === FrameType.CallReq) {
+            if (f.type === FrameType.CallReq && answer === "an error frame") {
+              s.write(encodeFrame({ type: FrameType.Error, id: f.id, code: ErrorCode.BadRequest, tracing: EMPTY_TRACING, message: "not this one" }));
+            } else if (f.type === FrameType.CallReq) {
               s.write(encodeCallRes({ id: f.id, code: 0, tracing: EMPTY_TRACING, headers: { as: "raw" }, checksumType: ChecksumType.Crc32C, args: [Buffer.alloc(0), Buffer.from("a2"), Buffer.from("done early")] }));
             }
             if ((f.flags & FLAG_MORE_FRAGMENTS) === 0) lastFrame();
@@ -210,10 +212,15 @@ describe("streamed calls and handlers (raw)", () => {
           finished = true;
         }
       }
-      const res = await client.callStreamed({ service: "fake", scheme: "raw", arg1: "upload", arg3: body(), hostPort, timeout: 30_000 });
-      expect(res.ok).toBe(true);
-      expect((await res.arg2.bytes()).toString()).toBe("a2");
-      expect((await res.arg3.bytes()).toString()).toBe("done early");
+      const call = client.callStreamed({ service: "fake", scheme: "raw", arg1: "upload", arg3: body(), hostPort, timeout: 30_000 });
+      if (answer === "an error frame") {
+        await expect(call).rejects.toBeInstanceOf(BadRequestError);
+      } else {
+        const res = await call;
+        expect(res.ok).toBe(true);
+        expect((await res.arg2.bytes()).toString()).toBe("a2");
+        expect((await res.arg3.bytes()).toString()).toBe("done early");
+      }
       // The request's last frame (no "more fragments" flag) follows, ending the message.
       await Promise.race([ended, new Promise((r) => setTimeout(r, 3000))]);
       const last = frames[frames.length - 1]!;
