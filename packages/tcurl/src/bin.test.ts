@@ -52,5 +52,5 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
   it("-v prints the package's version", async () => {
     const { version } = JSON.parse(readFileSync(join(PACKAGE_DIR, "package.json"), "utf8")) as { version: string };
     expect(await run(["-v"])).toEqual({ code: 0, stdout: `${version}\n`, stderr: "" });
-  });
+  }, 30_000); // a node process: > 5 s twice in a full dependents run on the loaded machine
 });
