@@ -717,5 +717,5 @@ describe("SyncTChannel worker extensions", () => {
     const { code, out } = await runChild("exit-listening-child.mjs", serverHostPort());
     expect(code).toBe(0);
     expect(out.trim()).toBe("bye listening");
-  });
+  }, 30_000); // a node process and its worker: > 5 s (jest's default) once in a full dependents run on the loaded machine
 });
