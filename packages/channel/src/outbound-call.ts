@@ -4,6 +4,12 @@ import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection, PendingCall } from "./connection.js";
 import { CancelledError, type TChannelError, TimeoutError } from "./errors.js";
 
+/** Who hears how an attempt ended: its call's retry loop (CallAttempts), or a promise's resolvers. */
+export interface AttemptListener {
+  attemptAnswered(result: CallResult): void;
+  attemptFailed(error: unknown): void;
+}
+
 /**
  * One attempt of an outgoing call, waiting on a connection for its answer, its TTL or its
  * caller's AbortSignal. One object per attempt rather than a closure per event: the hot path of
@@ -20,8 +26,7 @@ export class OutboundCall implements PendingCall {
   /** Whether `#deadline` is this attempt's own (`timeoutPerAttempt`) rather than the call's. */
   readonly #perAttempt: boolean;
   readonly #signal: AbortSignal | undefined;
-  readonly #resolve: (result: CallResult) => void;
-  readonly #reject: (error: unknown) => void;
+  readonly #listener: AttemptListener;
   #timer: NodeJS.Timeout;
   readonly #onAbort: (() => void) | undefined;
 
@@ -33,8 +38,7 @@ export class OutboundCall implements PendingCall {
     perAttempt: boolean,
     ttlNow: number,
     signal: AbortSignal | undefined,
-    resolve: (result: CallResult) => void,
-    reject: (error: unknown) => void,
+    listener: AttemptListener,
   ) {
     this.#conn = conn;
     this.#hostPort = hostPort;
@@ -42,8 +46,7 @@ export class OutboundCall implements PendingCall {
     this.#deadline = deadline;
     this.#perAttempt = perAttempt;
     this.#signal = signal;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    this.#listener = listener;
     this.#timer = setCoarseTimeout(timeOut, ttlNow, this);
     if (signal !== undefined) {
       this.#onAbort = () => this.#cancel();
@@ -53,7 +56,7 @@ export class OutboundCall implements PendingCall {
 
   onResponse(frame: CallResFrame, args: [Buffer, Buffer, Buffer]): void {
     this.#finish();
-    this.#resolve({ ok: frame.code === 0, code: frame.code, arg2: args[1], arg3: args[2], headers: frame.headers, hostPort: this.#hostPort });
+    this.#listener.attemptAnswered({ ok: frame.code === 0, code: frame.code, arg2: args[1], arg3: args[2], headers: frame.headers, hostPort: this.#hostPort });
   }
 
   onError(error: TChannelError): void {
@@ -63,7 +66,7 @@ export class OutboundCall implements PendingCall {
   /** Ends the attempt with `error` (it could not be sent, or the connection failed it). */
   fail(error: unknown): void {
     this.#finish();
-    this.#reject(error);
+    this.#listener.attemptFailed(error);
   }
 
   /** The TTL passed: a late answer is dropped quietly. */
@@ -79,13 +82,13 @@ export class OutboundCall implements PendingCall {
     this.#finish();
     // The real time waited, never rounded below the timeout (a 1 ms timeout said "after 0ms").
     const elapsed = Math.floor(now - this.#started);
-    this.#reject(new TimeoutError(this.#perAttempt ? `attempt timed out after ${elapsed}ms (timeoutPerAttempt)` : `request timed out after ${elapsed}ms`));
+    this.#listener.attemptFailed(new TimeoutError(this.#perAttempt ? `attempt timed out after ${elapsed}ms (timeoutPerAttempt)` : `request timed out after ${elapsed}ms`));
   }
 
   #cancel(): void {
     this.#finish();
     this.#conn.cancel(this.id, "request cancelled by the caller");
-    this.#reject(new CancelledError("request cancelled by the caller", {}, { cause: this.#signal?.reason }));
+    this.#listener.attemptFailed(new CancelledError("request cancelled by the caller", {}, { cause: this.#signal?.reason }));
   }
 
   #finish(): void {

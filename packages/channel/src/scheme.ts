@@ -1,4 +1,4 @@
-import type { HeaderMap } from "@tchannel/frame";
+import { type HeaderMap, newHeaderMap } from "@tchannel/frame";
 import type { CallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
 
 /**
@@ -16,6 +16,8 @@ export interface ArgScheme<Body, Headers> {
   decodeBody(bytes: Buffer): Body;
 }
 
+const NO_OPTIONS: { status?: number } = Object.freeze({});
+
 /** What a call returns and what a handler may return (tchannel-python's `Response`). */
 export class Response<Body = unknown, Headers = unknown> {
   body: Body;
@@ -25,11 +27,12 @@ export class Response<Body = unknown, Headers = unknown> {
   /** The transport headers of the response, and the answering peer when it came over the wire. */
   transport: { headers: HeaderMap; scheme: string | undefined; hostPort: string | undefined };
 
-  constructor(body: Body, headers?: Headers, options: { status?: number } = {}) {
+  constructor(body: Body, headers?: Headers, options: { status?: number } = NO_OPTIONS) {
     this.body = body;
     this.headers = headers as Headers;
     this.status = options.status ?? 0;
-    this.transport = { headers: Object.create(null) as HeaderMap, scheme: undefined, hostPort: undefined };
+    // A fast-mode empty map (newHeaderMap), not Object.create(null): one per Response (issue 18).
+    this.transport = { headers: newHeaderMap(), scheme: undefined, hostPort: undefined };
   }
 
   get ok(): boolean {

@@ -242,6 +242,11 @@ export class TChannel {
    * resolves with `ok: false`. An interceptor set with `setCallInterceptor` sees the call first.
    */
   call(options: RawCallOptions): Promise<CallResult> {
+    return this.#callMapped(options, undefined);
+  }
+
+  /** `call()`, its result turned into what the caller gets by `map` (in the same tick, when no interceptor). */
+  #callMapped<R>(options: RawCallOptions, map: ((result: CallResult) => R) | undefined): Promise<R | CallResult> {
     // Wrong types from JS callers are normal input: a clear error here, never a frozen encoder.
     const problem = callOptionsProblem(options);
     if (problem !== undefined) {
@@ -250,13 +255,16 @@ export class TChannel {
     }
     const interceptor = callInterceptor();
     if (interceptor !== undefined) {
+      let intercepted: Promise<CallResult>;
       try {
-        return interceptor(options, this, (o) => this.#call(o));
+        intercepted = interceptor(options, this, (o) => this.#call(o));
       } catch (err) {
         return Promise.reject(err); // a call always fails asynchronously, whatever the interceptor does
       }
+      return map === undefined ? intercepted : Promise.resolve(intercepted).then(map);
     }
-    return this.#call(options);
+    if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
+    return map === undefined ? this.#sender.call(options) : this.#sender.call(options, map);
   }
 
   #call(options: RawCallOptions): Promise<CallResult> {
@@ -264,9 +272,15 @@ export class TChannel {
     return this.#sender.call(options);
   }
 
-  async #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Promise<Response<Body, Headers>> {
-    const result = await this.call(schemeCallOptions(scheme, options));
-    return schemeResponse(scheme, options, result);
+  /** A scheme call: one promise, settled with the decoded Response (no async wrapper around `call`). */
+  #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Promise<Response<Body, Headers>> {
+    let raw: RawCallOptions;
+    try {
+      raw = schemeCallOptions(scheme, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#callMapped(raw, (result) => schemeResponse(scheme, options, result)) as Promise<Response<Body, Headers>>;
   }
 
   // ---- connections ------------------------------------------------------------------------

@@ -53,6 +53,6 @@ export type {
   InitFrame,
   PingFrame,
 } from "./frame.js";
-export { decodeHeaderMap, encodeHeaderMap, type HeaderWidth } from "./header-map.js";
+export { decodeHeaderMap, encodeHeaderMap, newHeaderMap, type HeaderWidth } from "./header-map.js";
 export { MessageAssembler, type ArgSink, type AssembledMessage, type MessageAssemblerOptions } from "./message-assembler.js";
 export { EMPTY_TRACING, childTracing, decodeTracing, encodeTracing, rootTracing, type Tracing } from "./tracing.js";
