@@ -131,6 +131,8 @@ export class Connection {
   #partialFrameNo = -1;
   #partialFrameSince = 0;
   #frameTimer: NodeJS.Timeout | undefined;
+  /** The reader's frame callback, made once rather than per socket read. */
+  readonly #onFrame = (bytes: Buffer, transient: boolean): void => this.#onFrameBytes(bytes, transient);
   #resolveReady!: () => void;
   #rejectReady!: (error: TChannelError) => void;
 
@@ -424,7 +426,7 @@ export class Connection {
 
   #onData(chunk: Buffer): void {
     try {
-      this.#reader.push(chunk, (bytes, transient) => this.#onFrameBytes(bytes, transient));
+      this.#reader.push(chunk, this.#onFrame);
       if (this.#reader.buffered > 0) this.#checkFrameDeadline();
     } catch (err) {
       // FrameSizeError: framing is lost; nothing else can be trusted.

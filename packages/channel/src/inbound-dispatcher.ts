@@ -1,10 +1,10 @@
-import { type AssembledMessage, type CallReqFrame, ErrorCode } from "@tchannel/frame";
+import { type AssembledMessage, type CallReqFrame, ErrorCode, type HeaderMap, decodeShortString } from "@tchannel/frame";
 import type { InboundCall, InboundHandler, OutboundReply, TransportInfo } from "./call-types.js";
 import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection } from "./connection.js";
 import { type ServerCallMessage, serverCallChannel } from "./diagnostics.js";
 import { CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
-import { requestContextStorage } from "./request-context.js";
+import { type RequestContext, requestContextStorage } from "./request-context.js";
 import { serverCallAbandoned, serverCallAnswered, serverCallMessage, serverCallSettled } from "./server-call-events.js";
 
 interface Registration {
@@ -14,17 +14,42 @@ interface Registration {
   maxRequestSize: number | undefined;
 }
 
-interface InboundState {
+/**
+ * One inbound call in progress: its timer takes it as its argument and its answer is a method,
+ * so a call costs this object rather than a state object plus closures for the timer, the answer
+ * and the handler's run (issue 18's allocation profile of the small-call floor).
+ */
+class InboundState {
   /** Created only when a handler looks at its signal: most never do. */
-  controller: AbortController | undefined;
+  controller: AbortController | undefined = undefined;
   /** Why the call ended early (timeout, cancel, connection closed), once it has. */
-  abortReason: string | undefined;
-  timer: NodeJS.Timeout;
-  done: boolean;
-  /** Its `tracing:tchannel:server:call` message, when that channel had subscribers as it arrived. */
-  message: ServerCallMessage | undefined;
-  /** The request's tracing, for the answer to a cancel. */
-  tracing: Uint8Array;
+  abortReason: string | undefined = undefined;
+  timer: NodeJS.Timeout | undefined = undefined;
+  done = false;
+
+  constructor(
+    readonly dispatcher: InboundDispatcher,
+    readonly conn: Connection,
+    /** The connection's calls in progress, by id. */
+    readonly calls: Map<number, InboundState>,
+    readonly frame: CallReqFrame,
+    readonly endpoint: string,
+    readonly scheme: string,
+    readonly started: number,
+    readonly deadline: number,
+    /** Its `tracing:tchannel:server:call` message, when that channel had subscribers as it arrived. */
+    readonly message: ServerCallMessage | undefined,
+  ) {}
+
+  /** The request's tracing, echoed in the answer (spec §11). */
+  get tracing(): Uint8Array {
+    return this.frame.tracing;
+  }
+}
+
+/** The TTL timer fired: answer Timeout, unless the call ended meanwhile (never early, see expire). */
+function onInboundTimer(state: InboundState): void {
+  state.dispatcher.expire(state);
 }
 
 /** The handler's AbortSignal, made on first use; already aborted if the call ended early. */
@@ -62,6 +87,23 @@ class InboundCallView implements InboundCall {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The transport headers of a call res: `as` only, the request's scheme. One map per scheme,
+ * shared by every answer (the encoder only reads it), rather than one per call.
+ */
+const responseHeaderMaps = new Map<string, HeaderMap>();
+
+function responseHeaders(scheme: string): HeaderMap {
+  let headers = responseHeaderMaps.get(scheme);
+  if (headers === undefined) {
+    headers = Object.freeze({ as: scheme }) as HeaderMap;
+    // Schemes are a handful of names; a peer sending random ones cannot grow this without bound.
+    if (responseHeaderMaps.size >= 64) responseHeaderMaps.clear();
+    responseHeaderMaps.set(scheme, headers);
+  }
+  return headers;
+}
 
 /**
  * The inbound flow of a channel: the handlers registered by service and endpoint, and every call
@@ -158,7 +200,8 @@ export class InboundDispatcher {
     const frame = message.frame;
     const id = frame.id;
     const tracing = frame.tracing;
-    const endpoint = message.args[0].toString("utf8");
+    // Interned: the same few endpoints on every call, decoded without a new string.
+    const endpoint = decodeShortString(message.args[0]);
     const headers = frame.headers;
     const scheme = headers.as;
     const callerName = headers.cn;
@@ -189,26 +232,13 @@ export class InboundDispatcher {
       return;
     }
 
-    let inbound = this.#inbound.get(conn);
-    if (!inbound) this.#inbound.set(conn, (inbound = new Map()));
-    const calls = inbound;
+    let calls = this.#inbound.get(conn);
+    if (!calls) this.#inbound.set(conn, (calls = new Map()));
     const started = performance.now();
     const deadline = started + frame.ttl;
     const observed = serverCallChannel.hasSubscribers ? serverCallMessage(frame, endpoint, scheme, callerName, conn.remoteHostPort, message.args[1]) : undefined;
-    const state: InboundState = { controller: undefined, abortReason: undefined, done: false, timer: undefined as unknown as NodeJS.Timeout, message: observed, tracing };
-    const expire = () => {
-      if (state.done) return;
-      // Never early (a timer can fire ~1 ms before its time): wait out the rest.
-      const now = performance.now();
-      if (now < deadline) {
-        state.timer = setTimeout(expire, Math.ceil(deadline - now));
-        return;
-      }
-      calls.delete(id);
-      conn.sendError(id, ErrorCode.Timeout, tracing, `request timed out after ${Math.floor(now - started)}ms (limit was ${frame.ttl}ms)`);
-      this.#finish(state, "timed out", TimeoutError);
-    };
-    state.timer = setCoarseTimeout(expire, frame.ttl, undefined);
+    const state = new InboundState(this, conn, calls, frame, endpoint, scheme, started, deadline, observed);
+    state.timer = setCoarseTimeout(onInboundTimer, frame.ttl, state);
     calls.set(id, state);
     this.#inflight++;
 
@@ -223,60 +253,86 @@ export class InboundDispatcher {
       headers,
     };
     const call = new InboundCallView(frame.service, endpoint, message.args[1], message.args[2], transport, deadline, tracing, conn.remoteHostPort, state);
-    const context = { tracing, deadline, service: frame.service, endpoint, call: observed };
-    const settle = (reply: OutboundReply | undefined, error: unknown) => {
-      if (state.done) return; // timed out or cancelled: the answer was given already
-      calls.delete(id);
-      this.#finish(state);
-      if (observed !== undefined) serverCallSettled(observed, reply, error);
-      let failure: unknown;
-      if (error === undefined && (reply!.arg2.length > this.#maxArgSize || reply!.arg3.length > this.#maxArgSize)) {
-        error = failure = new Error(`the handler's answer has an arg of ${Math.max(reply!.arg2.length, reply!.arg3.length)} bytes, over maxArgSize (${this.#maxArgSize})`);
-      }
-      if (error === undefined) {
-        try {
-          conn.sendResponse({
-            id,
-            code: reply!.ok ? 0 : 1,
-            tracing,
-            headers: { as: scheme },
-            // A response uses the request's checksum type (spec §6).
-            checksumType: frame.checksumType,
-            args: [EMPTY, reply!.arg2, reply!.arg3],
-          });
-          if (observed !== undefined) serverCallAnswered(observed, undefined);
-          return;
-        } catch (err) {
-          error = failure = err;
-        }
-      }
-      if (error instanceof TChannelError && error.wireCode !== undefined) {
-        conn.sendError(id, error.wireCode, tracing, error.message);
-      } else {
-        const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        conn.sendError(id, ErrorCode.Unexpected, tracing, `unexpected error in handler for ${JSON.stringify(endpoint)}: ${text}`);
-      }
-      if (observed !== undefined) serverCallAnswered(observed, failure);
-    };
+    const context: RequestContext = { tracing, deadline, service: frame.service, endpoint, call: observed };
     let result: OutboundReply | Promise<OutboundReply> | undefined;
     let thrown: unknown;
-    const run = () =>
-      requestContextStorage.run(context, () => {
-        try {
-          result = handler(call);
-        } catch (err) {
-          thrown = err ?? new Error("handler threw");
-        }
-      });
-    if (observed === undefined) run();
-    else {
+    if (observed === undefined) {
+      try {
+        // The handler's own arguments go through run(): no closure per call.
+        result = requestContextStorage.run(context, handler, call);
+      } catch (err) {
+        thrown = err ?? new Error("handler threw");
+      }
+    } else {
       // The handler runs inside start.runStores, as TracingChannel's helpers run theirs; `end`
       // marks the end of its synchronous part, before its answer is written.
-      serverCallChannel.start.runStores(observed, run);
+      serverCallChannel.start.runStores(observed, () =>
+        requestContextStorage.run(context, () => {
+          try {
+            result = handler(call);
+          } catch (err) {
+            thrown = err ?? new Error("handler threw");
+          }
+        }),
+      );
       serverCallChannel.end.publish(observed);
     }
-    if (thrown !== undefined) settle(undefined, thrown);
-    else if (result instanceof Promise) result.then((r) => settle(r, undefined), (err) => settle(undefined, err ?? new Error("handler rejected")));
-    else settle(result, undefined);
+    if (thrown !== undefined) this.#settle(state, undefined, thrown);
+    else if (result instanceof Promise) result.then((r) => this.#settle(state, r, undefined), (err) => this.#settle(state, undefined, err ?? new Error("handler rejected")));
+    else this.#settle(state, result, undefined);
+  }
+
+  /** The TTL passed before the handler answered: answer Timeout (spec §12) and abort its signal. */
+  expire(state: InboundState): void {
+    if (state.done) return;
+    // Never early (a timer can fire ~1 ms before its time): wait out the rest.
+    const now = performance.now();
+    if (now < state.deadline) {
+      state.timer = setTimeout(onInboundTimer, Math.ceil(state.deadline - now), state);
+      return;
+    }
+    const id = state.frame.id;
+    state.calls.delete(id);
+    state.conn.sendError(id, ErrorCode.Timeout, state.tracing, `request timed out after ${Math.floor(now - state.started)}ms (limit was ${state.frame.ttl}ms)`);
+    this.#finish(state, "timed out", TimeoutError);
+  }
+
+  /** The handler answered (`reply`) or failed (`error`): write the call res or the error frame (spec §10). */
+  #settle(state: InboundState, reply: OutboundReply | undefined, error: unknown): void {
+    if (state.done) return; // timed out or cancelled: the answer was given already
+    const { conn, frame, endpoint, message: observed } = state;
+    const id = frame.id;
+    const tracing = frame.tracing;
+    state.calls.delete(id);
+    this.#finish(state);
+    if (observed !== undefined) serverCallSettled(observed, reply, error);
+    let failure: unknown;
+    if (error === undefined && (reply!.arg2.length > this.#maxArgSize || reply!.arg3.length > this.#maxArgSize)) {
+      error = failure = new Error(`the handler's answer has an arg of ${Math.max(reply!.arg2.length, reply!.arg3.length)} bytes, over maxArgSize (${this.#maxArgSize})`);
+    }
+    if (error === undefined) {
+      try {
+        conn.sendResponse({
+          id,
+          code: reply!.ok ? 0 : 1,
+          tracing,
+          headers: responseHeaders(state.scheme),
+          // A response uses the request's checksum type (spec §6).
+          checksumType: frame.checksumType,
+          args: [EMPTY, reply!.arg2, reply!.arg3],
+        });
+        if (observed !== undefined) serverCallAnswered(observed, undefined);
+        return;
+      } catch (err) {
+        error = failure = err;
+      }
+    }
+    if (error instanceof TChannelError && error.wireCode !== undefined) {
+      conn.sendError(id, error.wireCode, tracing, error.message);
+    } else {
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      conn.sendError(id, ErrorCode.Unexpected, tracing, `unexpected error in handler for ${JSON.stringify(endpoint)}: ${text}`);
+    }
+    if (observed !== undefined) serverCallAnswered(observed, failure);
   }
 }

@@ -1,4 +1,4 @@
-import { type ArgSink, type CallReqFrame, EMPTY_TRACING, ErrorCode, FragmentWriter } from "@tchannel/frame";
+import { type ArgSink, type CallReqFrame, EMPTY_TRACING, ErrorCode, FragmentWriter, decodeShortString } from "@tchannel/frame";
 import { ArgStream, DISCARD_SINK, StreamedMessageSink } from "./arg-stream.js";
 import { pumpBody } from "./body-pump.js";
 import type { TransportInfo } from "./call-types.js";
@@ -65,7 +65,8 @@ class StreamedInbound implements StreamedInboundCall {
  */
 export class StreamedDispatcher {
   readonly #channelName: string;
-  readonly #handlers = new Map<string, Registration>();
+  /** Streamed handlers by service, then endpoint: a lookup per call request needs no key string. */
+  readonly #handlers = new Map<string, Map<string, Registration>>();
   readonly #calls = new Map<Connection, Map<number, StreamedInbound>>();
   #closing = false;
   #inflight = 0;
@@ -80,7 +81,9 @@ export class StreamedDispatcher {
   }
 
   register(service: string, endpoint: string, scheme: string, handler: StreamedHandler): void {
-    this.#handlers.set(`${service}\u0000${endpoint}`, { scheme, handler });
+    let endpoints = this.#handlers.get(service);
+    if (endpoints === undefined) this.#handlers.set(service, (endpoints = new Map()));
+    endpoints.set(endpoint, { scheme, handler });
   }
 
   /** Whether any streamed handler is registered (connections ask about first frames only then). */
@@ -103,8 +106,11 @@ export class StreamedDispatcher {
   /** The first frame of a call request: a sink if a streamed handler takes it, else undefined. */
   onFirstFrame(conn: Connection, frame: CallReqFrame): ArgSink | undefined {
     if (this.#handlers.size === 0) return undefined;
-    const endpoint = Buffer.from(frame.args[0] ?? EMPTY).toString("utf8");
-    const registration = this.#handlers.get(`${frame.service}\u0000${endpoint}`);
+    // Asked for every call request's first frame once any streamed handler exists: no copy of arg1.
+    const endpoints = this.#handlers.get(frame.service);
+    if (endpoints === undefined) return undefined;
+    const endpoint = decodeShortString(frame.args[0] ?? EMPTY);
+    const registration = endpoints.get(endpoint);
     if (registration === undefined) return undefined;
     const { id, headers } = frame;
     const tracing = Buffer.from(frame.tracing);

@@ -54,5 +54,6 @@ export type {
   PingFrame,
 } from "./frame.js";
 export { decodeHeaderMap, encodeHeaderMap, newHeaderMap, type HeaderWidth } from "./header-map.js";
+export { decodeShortString } from "./short-string.js";
 export { MessageAssembler, type ArgSink, type AssembledMessage, type MessageAssemblerOptions } from "./message-assembler.js";
 export { EMPTY_TRACING, childTracing, decodeTracing, encodeTracing, rootTracing, type Tracing } from "./tracing.js";

@@ -51,3 +51,12 @@ export function readUtf8(buf: Buffer, o: number, n: number): string {
   if (hit === undefined && interned.size < INTERN_LIMIT) interned.set(h, { bytes: Uint8Array.prototype.slice.call(buf, o, o + n), value });
   return value;
 }
+
+/**
+ * Decodes a whole short byte string (an endpoint name in arg1): interned like header strings, so a
+ * repeated endpoint costs neither a copy nor a new string.
+ */
+export function decodeShortString(bytes: Uint8Array): string {
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return readUtf8(buf, 0, buf.length);
+}
