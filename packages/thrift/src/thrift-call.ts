@@ -61,7 +61,11 @@ export function thriftResponse<Result>(request: ThriftRequest<Result>, result: C
     }
     throw new UnexpectedError("thrift application error with no declared exception set", { service, endpoint: method.endpoint, hostPort: result.hostPort });
   }
-  const response = new Response<Result, ThriftHeaders>((method.returnsValue ? value.success : null) as Result, headers, { status: 0 });
-  response.transport = { headers: result.headers, scheme: "thrift", hostPort: result.hostPort };
+  const response = new Response<Result, ThriftHeaders>((method.returnsValue ? value.success : null) as Result, headers);
+  // Filled in: the constructor made this response its own transport object.
+  const transport = response.transport;
+  transport.headers = result.headers;
+  transport.scheme = "thrift";
+  transport.hostPort = result.hostPort;
   return response;
 }
