@@ -68,7 +68,7 @@ beforeAll(async () => {
     server.stdout.once("data", (d: Buffer) => resolve(d.toString().trim()));
     server.once("exit", (code) => reject(new Error(`test server exited with ${code}`)));
   });
-});
+}, 30_000); // starting a node process took over jest's 5 s once on a loaded machine
 
 afterEach(async () => {
   setSyncCallInterceptor(undefined);
