@@ -214,7 +214,8 @@ describe("Hyperbahn harness", () => {
     const back = await pollUntil(
       () => callThroughHyperbahnWithNode({ routers: [routersOf()[1]!], service: SVC, endpoint: "echo", body: "after restart", retryFlags: "n", timeout: 1000 }),
       echoOk,
-      { timeoutMs: 10000, intervalMs: 100 },
+      // A loaded machine (load ~24) once needed more than 10 s for the ring and the re-advertisement.
+      { timeoutMs: 30000, intervalMs: 100 },
     );
     expect(back.accepted).toBe(true);
     expect(back.result.body).toBe("after restart");
