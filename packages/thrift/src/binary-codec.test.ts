@@ -7,6 +7,7 @@ import { encodeThrift } from "./struct-codec.js";
 import { structDefOf } from "./thrift-classes.js";
 import { loadThriftSource } from "./thrift-module.js";
 import type { StructDef } from "./thrift-type.js";
+import { prng } from "../test/seeded-random.js";
 
 const IDL = `
 struct Item {
@@ -20,18 +21,6 @@ const mod = loadThriftSource(IDL);
 const def: StructDef = structDefOf(mod.Item)!;
 const rw = new Thrift({ source: IDL, strict: false }).getType("Item") as unknown as { toBuffer(v: unknown): Buffer };
 const theirs = (v: { n: number; data?: Buffer; text?: string; words?: string[] }) => rw.toBuffer({ n: v.n, data: v.data ?? null, text: v.text ?? null, words: v.words ?? null });
-
-/** mulberry32, fixed seed: every run draws the same sizes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("encodeStruct's slab", () => {
   it("never overwrites an earlier value: 3,000 values of 0 B to 40 KiB, kept, all still equal thriftrw's bytes", () => {

@@ -7,22 +7,11 @@ import { Thrift } from "thriftrw";
 import { decodeStruct, encodeStruct } from "./binary-codec.js";
 import { loadThriftSync } from "./thrift-module.js";
 import type { StructDef, ThriftType } from "./thrift-type.js";
+import { prng } from "../test/seeded-random.js";
 
 const fixtures = join(__dirname, "..", "test", "fixtures");
 const SEED = 0x13c0ffee;
 const ROUNDS = 400;
-
-/** mulberry32: a small PRNG, so every CI run draws the same values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHARS = ["a", "Z", "0", " ", "\u0000", "é", "ß", "Ω", "中", "文", "\u0301", "😀", "𝄞", "\u{10ffff}", "\ufeff", "\n", '"', "\\"];
 const I64_EDGES = [-(2n ** 63n), 2n ** 63n - 1n, 0n, -1n, 1n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 32n, -(2n ** 31n)];
