@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { ChecksumType, EMPTY_TRACING, ErrorCode, type ErrorFrame, FrameType, encodeCallReq } from "@tchannel/frame";
-import { destroyProbes, probe } from "../test/probe.js";
+import { destroyProbes, framesOf, probe } from "../test/probe.js";
 import { BadRequestError, InvalidArgumentError } from "./errors.js";
 import { TChannel } from "./tchannel.js";
 import type { TChannelOptions } from "./options.js";
@@ -48,17 +48,6 @@ function callReq(id: number, bodySize: number, ttl = 1000): Buffer {
     checksumType: ChecksumType.Crc32C,
     args: [Buffer.from("echo"), Buffer.alloc(0), Buffer.alloc(bodySize, 7)],
   });
-}
-
-/** The frames of a fragmented message, split at frame boundaries. */
-function framesOf(bytes: Buffer): Buffer[] {
-  const out: Buffer[] = [];
-  for (let o = 0; o < bytes.length; ) {
-    const size = bytes.readUInt16BE(o);
-    out.push(bytes.subarray(o, o + size));
-    o += size;
-  }
-  return out;
 }
 
 describe("request size limits", () => {

@@ -1,5 +1,5 @@
 import { type Socket, connect } from "node:net";
-import { type Frame, FrameDecoder, FrameType, encodeFrame } from "@tchannel/frame";
+import { type Frame, FrameDecoder, FrameReader, FrameType, encodeFrame } from "@tchannel/frame";
 
 // A hand-driven TChannel peer over a raw socket, for tests of what a server does with bad input.
 
@@ -8,6 +8,13 @@ const sockets: Socket[] = [];
 
 export function destroyProbes(): void {
   for (const s of sockets.splice(0)) s.destroy();
+}
+
+/** The frames of an encoded message, split at frame boundaries by the codec's own reader. */
+export function framesOf(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  new FrameReader().push(bytes, (frame) => out.push(Buffer.from(frame)));
+  return out;
 }
 
 /** A raw TCP peer that records decoded frames and whether the server closed the connection. */

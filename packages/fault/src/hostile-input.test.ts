@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { TChannel } from "@tchannel/channel";
-import { ChecksumType, EMPTY_TRACING, ErrorCode, type ErrorFrame, FrameType, encodeCallReq, encodeFrame } from "@tchannel/frame";
-import { Probe, framesOf } from "./probe.js";
+import { EMPTY_TRACING, ErrorCode, type ErrorFrame, FrameType, encodeFrame } from "@tchannel/frame";
+import { Probe, callReqFrame, framesOf } from "./probe.js";
 import { ServerProcess } from "./server-process.js";
 
 // What a hostile or broken peer sends a server in another process: slow-loris in its variants,
@@ -27,16 +27,8 @@ async function probe(hostPort: string): Promise<Probe> {
   return p;
 }
 
-function callReq(id: number, endpoint: string, bodySize = 2, ttl = 5000): Buffer {
-  return encodeCallReq({
-    id,
-    ttl,
-    tracing: EMPTY_TRACING,
-    service: "fault",
-    headers: { cn: "probe", as: "raw" },
-    checksumType: ChecksumType.Crc32C,
-    args: [Buffer.from(endpoint), Buffer.alloc(0), Buffer.alloc(bodySize, 1)],
-  });
+function callReq(id: number, endpoint: string, bodySize?: number, ttl?: number): Buffer {
+  return callReqFrame(id, { endpoint, bodySize, ttl });
 }
 
 async function stillServes(hostPort: string): Promise<void> {

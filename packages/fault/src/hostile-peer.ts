@@ -3,23 +3,15 @@
 // fragments, half frames, garbage, cancels, huge declared args) over fresh connections, and reports
 // the server's memory (after a GC) before, during and after, and that it still answers.
 import { TChannel } from "@tchannel/channel";
-import { ChecksumType, EMPTY_TRACING, FrameType, encodeCallReq, encodeFrame } from "@tchannel/frame";
-import { Probe, framesOf } from "./probe.js";
+import { EMPTY_TRACING, FrameType, encodeFrame } from "@tchannel/frame";
+import { Probe, callReqFrame, framesOf } from "./probe.js";
 import { ServerProcess } from "./server-process.js";
 
 const rounds = Number(process.argv[2] ?? 1000);
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MB`;
 
 function callReq(id: number, bodySize: number, ttl = 1000, endpoint = "echo"): Buffer {
-  return encodeCallReq({
-    id,
-    ttl,
-    tracing: EMPTY_TRACING,
-    service: "fault",
-    headers: { cn: "hostile", as: "raw" },
-    checksumType: ChecksumType.Crc32C,
-    args: [Buffer.from(endpoint), Buffer.alloc(0), Buffer.alloc(bodySize, 3)],
-  });
+  return callReqFrame(id, { endpoint, bodySize, ttl, caller: "hostile", fill: 3 });
 }
 
 /** One bad thing, chosen by round; the connection is thrown away after. */

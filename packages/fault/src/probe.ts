@@ -1,5 +1,5 @@
 import { type Socket, connect } from "node:net";
-import { type Frame, FrameDecoder, FrameType, encodeFrame } from "@tchannel/frame";
+import { ChecksumType, EMPTY_TRACING, type Frame, FrameDecoder, FrameReader, FrameType, encodeCallReq, encodeFrame } from "@tchannel/frame";
 
 /** A hand-driven peer on a raw socket: sends bytes, records decoded frames and the close. */
 export class Probe {
@@ -57,15 +57,25 @@ export class Probe {
   }
 }
 
-/** The frames of an encoded message, split at frame boundaries. */
+/** The frames of an encoded message, split at frame boundaries by the codec's own reader. */
 export function framesOf(bytes: Buffer): Buffer[] {
   const out: Buffer[] = [];
-  for (let o = 0; o < bytes.length; ) {
-    const size = bytes.readUInt16BE(o);
-    out.push(bytes.subarray(o, o + size));
-    o += size;
-  }
+  new FrameReader().push(bytes, (frame) => out.push(Buffer.from(frame)));
   return out;
+}
+
+/** A raw call req to the fault server's service (CRC-32C), fragmented when the body needs it. */
+export function callReqFrame(id: number, call: { endpoint?: string; bodySize?: number; ttl?: number; caller?: string; fill?: number } = {}): Buffer {
+  const { endpoint = "echo", bodySize = 2, ttl = 5000, caller = "probe", fill = 1 } = call;
+  return encodeCallReq({
+    id,
+    ttl,
+    tracing: EMPTY_TRACING,
+    service: "fault",
+    headers: { cn: caller, as: "raw" },
+    checksumType: ChecksumType.Crc32C,
+    args: [Buffer.from(endpoint), Buffer.alloc(0), Buffer.alloc(bodySize, fill)],
+  });
 }
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
