@@ -14,9 +14,49 @@ export interface PumpTarget {
   whenWritable(): Promise<void>;
 }
 
-/** Stops a pump between chunks: the call ended (timeout, cancel, error, the peer gone). */
+/** Stops a pump: the call ended (timeout, cancel, error, the peer gone). */
 export interface PumpControl {
   readonly stopped: boolean;
+  /**
+   * Set by the pump while it waits (for its producer or for 'drain'); the call runs it when it
+   * stops, so the pump stops at once rather than at the producer's next chunk, which may never
+   * come. One slot, not a promise raced per chunk (a race leaves a reaction on the promise it
+   * loses to, thousands of them over a long body).
+   */
+  onStop: (() => void) | undefined;
+}
+
+function ignore(): void {}
+
+/** `wait`, or undefined as soon as the call stops. */
+function untilStopped<T>(wait: PromiseLike<T>, control: PumpControl): Promise<T | undefined> {
+  return new Promise<T | undefined>((resolve, reject) => {
+    control.onStop = () => resolve(undefined);
+    // After a stop, a late chunk or failure settles nothing (and is not an unhandled rejection).
+    wait.then(resolve, reject);
+  });
+}
+
+/**
+ * Tells a producer nobody wants more: a stream (a Node Readable) is destroyed, a generator's
+ * finally runs. A Readable's iterator is an async generator, whose return() waits for a pending
+ * next(), so a stalled Readable is only stopped by destroy(). A generator stalled in an await
+ * stops at its next yield: it should watch the call's signal.
+ */
+function stopProducer(body: object, iterator: AsyncIterator<unknown> | Iterator<unknown>): void {
+  try {
+    const destroy = (body as { destroy?: unknown }).destroy;
+    if (typeof destroy === "function") destroy.call(body);
+  } catch {
+    // As below.
+  }
+  try {
+    // Not awaited: an async generator's return() waits for a pending next(), which may never settle.
+    const done = iterator.return?.();
+    if (done !== undefined && typeof (done as Promise<unknown>).then === "function") (done as Promise<unknown>).then(ignore, ignore);
+  } catch {
+    // A producer whose return() throws is stopped as far as we are concerned.
+  }
 }
 
 function isBytesLike(body: unknown): body is Uint8Array | string {
@@ -51,6 +91,8 @@ export async function pumpBody(writer: FragmentWriter, target: PumpTarget, contr
       continue;
     }
     const iterator = (Symbol.asyncIterator in body ? body[Symbol.asyncIterator]() : (body as Iterable<Uint8Array | string>)[Symbol.iterator]()) as AsyncIterator<Uint8Array | string> | Iterator<Uint8Array | string>;
+    // Whether the producer is finished (done, or it threw): else it is told to stop on the way out.
+    let finished = false;
     try {
       for (;;) {
         if (control.stopped) return false;
@@ -59,16 +101,36 @@ export async function pumpBody(writer: FragmentWriter, target: PumpTarget, contr
         const pieces = writer.take();
         if (pieces.length > 0) {
           target.writePieces(pieces);
-          await target.whenWritable();
+          await untilStopped(target.whenWritable(), control);
+          control.onStop = undefined;
           if (control.stopped) return false;
         }
-        const step = await iterator.next();
-        if (step.done) break;
+        let step: IteratorResult<Uint8Array | string>;
+        try {
+          const next = iterator.next();
+          // A thenable, not `instanceof Promise`: an iterator from another realm (a Node stream's
+          // is made by Node's own Promise) is as async as ours.
+          if (typeof (next as { then?: unknown }).then === "function") {
+            const first = await untilStopped(next as Promise<IteratorResult<Uint8Array | string>>, control);
+            control.onStop = undefined;
+            if (control.stopped) return false;
+            step = first as IteratorResult<Uint8Array | string>;
+          } else {
+            step = await next;
+          }
+        } catch (err) {
+          finished = true;
+          throw err;
+        }
+        if (step.done) {
+          finished = true;
+          break;
+        }
         if (control.stopped) return false;
         writer.append(index, asBytes(step.value));
       }
     } finally {
-      if (control.stopped) await iterator.return?.();
+      if (!finished) stopProducer(body, iterator);
     }
   }
   if (control.stopped) return false;

@@ -53,7 +53,8 @@ export interface ConnectionOwner {
    * handler, which the owner starts now), or undefined to reassemble it for onCallRequest.
    */
   streamRequest?(conn: Connection, first: CallReqFrame): ArgSink | undefined;
-  onCancel(conn: Connection, id: number): void;
+  /** A cancel frame for `id` (spec §10): true if the owner answered it (a call it was running). */
+  onCancel(conn: Connection, id: number): boolean;
   /** A call request broke mid-way (a bad frame; answered with BadRequest already). */
   onRequestFailed?(conn: Connection, id: number, error: Error): void;
   onClosed(conn: Connection, error: TChannelError | undefined): void;
@@ -525,9 +526,16 @@ export class Connection {
         }
         return;
       }
-      case FrameType.Cancel:
-        this.#owner.onCancel(this, frame.id);
+      case FrameType.Cancel: {
+        const partial = this.#requests.has(frame.id);
+        if (this.#owner.onCancel(this, frame.id) || !partial) return;
+        // A request cancelled while its fragments are still arriving (its sender timed out or was
+        // cancelled mid-body): its partial message is dropped now rather than held until its TTL,
+        // its remaining fragments, if any still come, quietly, and the cancel is answered (0x02).
+        this.discardRequest(frame.id);
+        this.sendError(frame.id, ErrorCode.Cancelled, EMPTY_TRACING, "request cancelled by the caller before it was all sent");
         return;
+      }
       case FrameType.PingReq:
         this.write(encodeFrame({ type: FrameType.PingRes, id: frame.id }));
         return;

@@ -173,13 +173,15 @@ export class InboundDispatcher {
     }
   }
 
-  onCancel(conn: Connection, id: number): void {
+  /** A cancel frame for `id` (spec §10): true if it was a call of ours in progress, now answered. */
+  onCancel(conn: Connection, id: number): boolean {
     const state = this.#inbound.get(conn)?.get(id);
-    if (!state || state.done) return;
+    if (!state || state.done) return false;
     this.#inbound.get(conn)!.delete(id);
     // The protocol's answer to a cancel (spec §10): error 0x02 for that id; the handler's signal aborts.
     conn.sendError(id, ErrorCode.Cancelled, state.tracing, "request cancelled by the caller");
     this.#finish(state, "cancelled by the caller", CancelledError);
+    return true;
   }
 
   /** Ends an inbound call; `reason` (timeout, cancel, close) aborts the handler's signal. */

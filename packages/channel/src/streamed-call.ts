@@ -103,6 +103,7 @@ async function connect(peer: Peer, deadline: number): Promise<Connection> {
 class StreamedOutboundCall implements PendingCall {
   id = 0;
   stopped = false;
+  onStop: (() => void) | undefined = undefined;
   readonly #conn: Connection;
   readonly #hostPort: string;
   readonly #ttl: number;
@@ -199,7 +200,13 @@ class StreamedOutboundCall implements PendingCall {
 
   #timeOut(): void {
     if (this.#done) return;
-    this.#conn.abandon(this.id);
+    // A cancel frame (spec §10), as for the caller's cancel: the call may be mid-message (our
+    // request's frames stopped, or the peer's response still streaming), and a peer that honours
+    // cancels (ours, tchannel-go with PropagateCancel) drops its half of it now, stops its
+    // handler and answers Cancelled, which is dropped here as any late answer. Ending the request
+    // with a last frame instead would hand the peer a truncated body as if it were whole.
+    // tchannel-node ignores cancels; its own timer, set from the same TTL, ends the call there.
+    this.#conn.cancel(this.id, `request timed out after ${this.#ttl}ms`);
     this.#fail(new TimeoutError(`request timed out after ${this.#ttl}ms`));
   }
 
@@ -221,5 +228,8 @@ class StreamedOutboundCall implements PendingCall {
     this.stopped = true;
     clearTimeout(this.#timer);
     if (this.#onAbort !== undefined) this.#signal!.removeEventListener("abort", this.#onAbort);
+    // The request's pump stops now, even while it waits for its producer: the producer is told
+    // to stop (a Readable is destroyed) and holds nothing of ours.
+    this.onStop?.();
   }
 }

@@ -1,9 +1,9 @@
 import { type ArgSink, type CallReqFrame, EMPTY_TRACING, ErrorCode, FragmentWriter, decodeShortString } from "@tchannel/frame";
 import { ArgStream, DISCARD_SINK, StreamedMessageSink } from "./arg-stream.js";
-import { pumpBody } from "./body-pump.js";
+import { type PumpControl, pumpBody } from "./body-pump.js";
 import type { TransportInfo } from "./call-types.js";
 import type { Connection } from "./connection.js";
-import { BadRequestError, CancelledError, TChannelError, TimeoutError } from "./errors.js";
+import { BadRequestError, CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
 import { ServerCallMessage, serverCallChannel } from "./diagnostics.js";
 import { requestContextStorage } from "./request-context.js";
 import { serverCallAnswered, serverCallEnded, serverCallSettled } from "./server-call-events.js";
@@ -20,10 +20,12 @@ const EMPTY = Buffer.alloc(0);
  * One streamed inbound call: its TTL timer (the whole call, until the response's last frame),
  * the handler's AbortSignal, the request's streams and the response's pump.
  */
-class StreamedInbound implements StreamedInboundCall {
+class StreamedInbound implements StreamedInboundCall, PumpControl {
   readonly controller = new AbortController();
   readonly timer: NodeJS.Timeout;
   done = false;
+  /** The response's pump, while it waits: run when the call ends (PumpControl). */
+  onStop: (() => void) | undefined = undefined;
   /** Its `tracing:tchannel:server:call` message, when that channel had subscribers as it arrived. */
   message: ServerCallMessage | undefined = undefined;
   /** The end of the call was published already (answered, or answered with an error). */
@@ -54,6 +56,11 @@ class StreamedInbound implements StreamedInboundCall {
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** The response's pump stops once the call is done (PumpControl). */
+  get stopped(): boolean {
+    return this.done;
   }
 }
 
@@ -175,10 +182,16 @@ export class StreamedDispatcher {
     return sink;
   }
 
-  onCancel(conn: Connection, id: number): void {
+  /** A cancel frame for `id` (spec §10): true if it was a streamed call of ours, now answered. */
+  onCancel(conn: Connection, id: number): boolean {
     const call = this.#calls.get(conn)?.get(id);
-    if (call === undefined || call.done) return;
+    if (call === undefined || call.done) return false;
+    // The protocol's answer: error 0x02 for that id, which also ends a response cut short
+    // mid-stream (spec §9); the rest of the request, if any is still coming, is dropped.
+    conn.sendError(id, ErrorCode.Cancelled, call.tracing, "request cancelled by the caller");
+    conn.discardRequest(id);
     this.#end(call, new CancelledError("cancelled by the caller"));
+    return true;
   }
 
   onRequestFailed(conn: Connection, id: number, error: Error): void {
@@ -192,7 +205,9 @@ export class StreamedDispatcher {
     const calls = this.#calls.get(conn);
     if (calls === undefined) return;
     this.#calls.delete(conn);
-    for (const call of [...calls.values()]) this.#end(call, new CancelledError("connection closed"));
+    // As for an ordinary inbound call: the handler's reads throw NetworkError, its signal aborts
+    // and its response's producer is stopped.
+    for (const call of [...calls.values()]) this.#end(call, new NetworkError("connection closed mid-call", { hostPort: conn.remoteHostPort || undefined }));
   }
 
   async #respond(call: StreamedInbound, reply: StreamedReply, checksumType: CallReqFrame["checksumType"], scheme: string): Promise<void> {
@@ -207,7 +222,7 @@ export class StreamedDispatcher {
     }
     if (call.message !== undefined) serverCallSettled(call.message, { ok: reply.ok, arg2: EMPTY, arg3: EMPTY }, undefined);
     try {
-      const sent = await pumpBody(writer, call.conn, new PumpView(call), reply.arg2, reply.arg3);
+      const sent = await pumpBody(writer, call.conn, call, reply.arg2, reply.arg3);
       if (!sent || call.done) return;
       // The answer is complete: whatever of the request is still unread or unsent is dropped.
       call.sink.discard();
@@ -261,15 +276,8 @@ export class StreamedDispatcher {
       call.sink.fail(error);
       call.controller.abort(error);
     }
+    call.onStop?.();
     this.#inflight--;
     if (this.#inflight === 0) this.#drained?.();
-  }
-}
-
-/** The pump's view of a call: stopped once the call is done. */
-class PumpView {
-  constructor(readonly call: StreamedInbound) {}
-  get stopped(): boolean {
-    return this.call.done;
   }
 }

@@ -66,10 +66,7 @@ export class TChannel {
       requestSizeLimit: (first) => inbound.requestSizeLimit(first),
       onIdentified: (conn) => this.#onIdentified(conn),
       onCallRequest: (conn, message) => inbound.onCallRequest(conn, message),
-      onCancel: (conn, id) => {
-        inbound.onCancel(conn, id);
-        streamed.onCancel(conn, id);
-      },
+      onCancel: (conn, id) => inbound.onCancel(conn, id) || streamed.onCancel(conn, id),
       streamRequest: (conn, first) => streamed.onFirstFrame(conn, first),
       onRequestFailed: (conn, id, error) => streamed.onRequestFailed(conn, id, error),
       onClosed: (conn, error) => this.#onClosed(conn, error),
