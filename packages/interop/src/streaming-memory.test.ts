@@ -14,9 +14,12 @@ import { track } from "./peers.js";
 // the other supported Nodes: on Node 24.22.3 the client peaked at 155 MiB (a bigger heap and
 // baseline than Node 20's); the issue's 100 MB target is not met by that ~5% on Node 20. At 1 GiB
 // on Node 24.22.3: 176 MiB client, 170 MiB server, of which up to ~75 MiB is ArrayBuffers no one
-// holds, waiting for a mark-compact (ARCHITECTURE.md, "Streamed bodies").
+// holds, waiting for a mark-compact (ARCHITECTURE.md, "Streamed bodies"). A bare net echo of the
+// same bytes (fixtures/bare-stream-peer.mjs, run and reported beside ours) peaks at 145 MiB client,
+// 134 MiB server on Node 24.22.3 at 1 GiB: the issue's 100 MB is below what Node itself reaches.
 const BYTES = Number(process.env.TCHANNEL_STREAM_TEST_BYTES ?? 256 * 1024 * 1024);
 const PEER = join(__dirname, "..", "fixtures", "stream-peer.mjs");
+const BARE_PEER = join(__dirname, "..", "fixtures", "bare-stream-peer.mjs");
 const RSS_LIMIT_MIB = 200;
 
 function lines(child: ReturnType<typeof spawn>): () => Promise<string> {
@@ -38,26 +41,45 @@ function lines(child: ReturnType<typeof spawn>): () => Promise<string> {
   return () => (queue.length > 0 ? Promise.resolve(queue.shift()!) : ended ? Promise.resolve("") : new Promise((resolve) => (waiting = resolve)));
 }
 
-it(`a ${BYTES / 1024 / 1024} MiB streamed body goes through and back with peak RSS under ${RSS_LIMIT_MIB} MiB per process`, async () => {
+interface RunResult {
+  bytes: number;
+  seconds: number;
+  match: boolean;
+  clientRss: number;
+  serverRss: number;
+  stderr: string;
+}
+
+/** Runs `script`'s server and client processes (stream-peer.mjs's command line) over BYTES. */
+async function run(script: string): Promise<RunResult> {
   let stderr = "";
-  const server = spawn(process.execPath, [PEER, "server"], { stdio: ["pipe", "pipe", "pipe"] });
+  const server = spawn(process.execPath, [script, "server"], { stdio: ["pipe", "pipe", "pipe"] });
   track(server);
   server.stderr!.on("data", (d) => (stderr += d));
   const serverLine = lines(server);
   const listening = await serverLine();
   expect(listening).toMatch(/^LISTENING /);
   const hostPort = listening.slice("LISTENING ".length);
-  const client = spawn(process.execPath, [PEER, "client", hostPort, String(BYTES)], { stdio: ["ignore", "pipe", "pipe"] });
+  const client = spawn(process.execPath, [script, "client", hostPort, String(BYTES)], { stdio: ["ignore", "pipe", "pipe"] });
   track(client);
   client.stderr!.on("data", (d) => (stderr += d));
-  const clientLine = await lines(client)();
-  expect(stderr).toBe("");
-  const result = JSON.parse(clientLine) as { bytes: number; seconds: number; maxRssMiB: number; match: boolean };
+  const result = JSON.parse(await lines(client)()) as { bytes: number; seconds: number; maxRssMiB: number; match: boolean };
   server.stdin!.write("end\n");
   const { maxRssMiB: serverRss } = JSON.parse(await serverLine()) as { maxRssMiB: number };
-  // Reported, not asserted (the machine may be shared): the throughput of the run.
-  console.log(`streamed ${result.bytes} bytes each way in ${result.seconds.toFixed(1)} s (${(result.bytes / result.seconds / 1e6).toFixed(0)} MB/s); peak RSS client ${result.maxRssMiB.toFixed(0)} MiB, server ${serverRss.toFixed(0)} MiB`);
-  expect(result.match).toBe(true);
-  expect(result.maxRssMiB).toBeLessThan(RSS_LIMIT_MIB);
-  expect(serverRss).toBeLessThan(RSS_LIMIT_MIB);
+  return { bytes: result.bytes, seconds: result.seconds, match: result.match, clientRss: result.maxRssMiB, serverRss, stderr };
+}
+
+const describeRun = (r: RunResult) => `${r.bytes} bytes each way in ${r.seconds.toFixed(1)} s (${(r.bytes / r.seconds / 1e6).toFixed(0)} MB/s); peak RSS client ${r.clientRss.toFixed(0)} MiB, server ${r.serverRss.toFixed(0)} MiB`;
+
+it(`a ${BYTES / 1024 / 1024} MiB streamed body goes through and back with peak RSS under ${RSS_LIMIT_MIB} MiB per process`, async () => {
+  const ours = await run(PEER);
+  expect(ours.stderr).toBe("");
+  // The floor, reported beside ours: the same bytes through a bare net echo (nothing imported).
+  const bare = await run(BARE_PEER);
+  // Reported, not asserted (the machine may be shared).
+  console.log(`streamed ${describeRun(ours)}\nbare net echo (the floor): ${describeRun(bare)}`);
+  expect(bare.match).toBe(true);
+  expect(ours.match).toBe(true);
+  expect(ours.clientRss).toBeLessThan(RSS_LIMIT_MIB);
+  expect(ours.serverRss).toBeLessThan(RSS_LIMIT_MIB);
 }, 600_000);
