@@ -31,7 +31,8 @@
 //     transportHeaders?: {sk: "..."},  extra transport headers (as/cn are set by the client)
 //     retryLimit?: n, retryFlags?: "c" | "n" | "t" | "ct"   (tchannel-node defaults otherwise)
 //     streamed?: true                  raw only: request({streamed: true}); arg2 ends at once, the
-//                                      body is written to req.arg3 in 64 KiB chunks as generated
+//                                      body is written to req.arg3 in 64 KiB chunks as generated,
+//                                      paced on the connection's socket
 //                                      (a {pattern, length} body is never held whole); the
 //                                      response is read with withArg23
 //   }]
@@ -114,9 +115,25 @@ function toBuffer(v, what) {
     throw new Error('bad raw ' + what + ': expected a string, "hex:..." or {pattern, length}');
 }
 
+// The socket of the connection to `hostPort` (for pacing a streamed body), if there is one.
+function socketTo(channel, hostPort) {
+    var peer = channel.peers.get(hostPort);
+    var conns = (peer && peer.connections) || [];
+    for (var i = conns.length - 1; i >= 0; i--) {
+        if (conns[i].socket && !conns[i].closing) return conns[i].socket;
+    }
+    return null;
+}
+
+// tchannel-node resets a connection whose socket has more than 100 writes queued
+// (connection.js MAX_PENDING_SOCKET_WRITE_REQ): a body written faster than the peer reads
+// (a loaded machine, a reader that paused its socket) must wait for the socket to drain.
+var PACE_BYTES = 256 * 1024;
+
 // Writes a body to a writable arg stream in 64 KiB chunks, yielding to the event loop every
-// 1 MiB so that frames leave while the rest is generated.
-function streamBody(v, out) {
+// 1 MiB so that frames leave while the rest is generated; with `socket`, a batch waits while more than
+// PACE_BYTES are queued on it.
+function streamBody(v, out, socket) {
     var CHUNK = 65536;
     var total;
     var pattern;
@@ -130,6 +147,10 @@ function streamBody(v, out) {
     }
     var written = 0;
     function more() {
+        if (socket && socket.writableLength > PACE_BYTES && !socket.destroyed) {
+            socket.once('drain', more);
+            return;
+        }
         var batchEnd = Math.min(total, written + 1024 * 1024);
         while (written < batchEnd) {
             var n = Math.min(CHUNK, batchEnd - written);
@@ -367,7 +388,7 @@ function main() {
                     sreq.arg2.end(toBuffer(call.headers, 'headers'));
                     // arg2's end is flushed on a later tick: arg3 must start after it (else
                     // tchannel-node's own arg stream reports an out-of-order chunk).
-                    setImmediate(function startBody() { streamBody(call.body, sreq.arg3); });
+                    setImmediate(function startBody() { streamBody(call.body, sreq.arg3, socketTo(channel, spec.hostPort)); });
                 });
             } else if (scheme === 'raw') {
                 var arg2 = toBuffer(call.headers, 'headers');

@@ -53,6 +53,17 @@ describe("streamed bodies with tchannel-node", () => {
       }
       return { ok: true, arg2: head, arg3: JSON.stringify({ length, chunks, sha256: hash.digest("hex") }) };
     });
+    // Reads nothing for a while, then slowly: its connection's socket pauses (1 MiB unread).
+    ours.registerStreamed("slow-digest", "raw", async (call) => {
+      await call.arg2.bytes();
+      await new Promise((r) => setTimeout(r, 1500));
+      let length = 0;
+      for await (const chunk of call.arg3) {
+        length += chunk.length;
+        if (length % (1 << 20) < chunk.length) await new Promise((r) => setTimeout(r, 5));
+      }
+      return { ok: true, arg3: String(length) };
+    });
     hostPort = await ours.listen();
   }, 60_000);
   afterAll(async () => {
@@ -94,5 +105,17 @@ describe("streamed bodies with tchannel-node", () => {
     expect(digest).toMatchObject({ length: SIZE, sha256: sha });
     // Handed over as frames arrived, not as one reassembled buffer.
     expect(digest.chunks).toBeGreaterThan(100);
+  }, 180_000);
+
+  it("a slow streamed handler holds tchannel-node's streamed request back through TCP without failing it", async () => {
+    // Our reader falls behind, so we stop reading the socket; tchannel-node resets a connection
+    // with over 100 writes queued, so its sender (peers/node-client.js) paces on its socket.
+    const size = 32 * 1024 * 1024;
+    const [result] = await runNodeClient(
+      { hostPort, service: "ts-stream", calls: [{ scheme: "raw", endpoint: "slow-digest", streamed: true, headers: "h", body: { pattern: "abc", length: size }, timeout: 120_000 }] },
+      { timeoutMs: 180_000 },
+    );
+    expect(result!.error).toBeUndefined();
+    expect(result!.body.utf8).toBe(String(size));
   }, 180_000);
 });
