@@ -31,9 +31,11 @@ function ignore(): void {}
 /** `wait`, or undefined as soon as the call stops. */
 function untilStopped<T>(wait: PromiseLike<T>, control: PumpControl): Promise<T | undefined> {
   return new Promise<T | undefined>((resolve, reject) => {
-    control.onStop = () => resolve(undefined);
     // After a stop, a late chunk or failure settles nothing (and is not an unhandled rejection).
     wait.then(resolve, reject);
+    // Stopped already: by the producer's own next(), which may abort the call's signal.
+    if (control.stopped) resolve(undefined);
+    else control.onStop = () => resolve(undefined);
   });
 }
 

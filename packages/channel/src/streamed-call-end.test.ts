@@ -145,6 +145,31 @@ describe("a streamed call that ends early ends its message on the wire and stops
     expect(client.pendingCalls).toBe(0);
   });
 
+  it("a producer that cancels its own call from next() and then stalls is stopped, not waited for", async () => {
+    const peer = await rawServer();
+    const client = channel("client");
+    const controller = new AbortController();
+    let returned = false;
+    let calls = 0;
+    const producer: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          if (calls++ === 0) return Promise.resolve({ done: false, value: Buffer.alloc(1000) });
+          controller.abort();
+          return new Promise<IteratorResult<Uint8Array>>(() => {});
+        },
+        return: () => {
+          returned = true;
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      }),
+    };
+    const call = client.callStreamed({ service: "server", scheme: "raw", arg1: "upload", arg3: producer, hostPort: peer.hostPort, timeout: 30_000, signal: controller.signal });
+    await expect(call).rejects.toBeInstanceOf(CancelledError);
+    await eventually("the producer's return()", () => returned);
+    await eventually("a cancel frame", () => peer.frames.some((f) => f.type === FrameType.Cancel));
+  });
+
   it("connection lost mid-request and mid-response: the response's reader throws NetworkError and the producer is stopped", async () => {
     const peer = await rawServer((f, s) => {
       // Answers at the first frame (a response may start before the request ends), then dies.
