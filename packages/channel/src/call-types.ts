@@ -1,4 +1,4 @@
-import type { ChecksumType, HeaderMap } from "@tchannel/frame";
+import type { ChecksumType, HeaderMap, OutgoingArg } from "@tchannel/frame";
 import type { RetryOn } from "./retry.js";
 
 /** Options every outgoing call takes, whatever its scheme. Timeouts are in milliseconds. */
@@ -89,12 +89,14 @@ export interface InboundCall {
 
 /**
  * What a low-level handler answers. `ok: false` is an application error (code 0x01). Args over
- * 16 KiB are written from these buffers without a copy: do not change them afterwards.
+ * 16 KiB are written from these buffers without a copy: do not change them afterwards. An arg may
+ * also be an `EncodableArg` (@tchannel/frame: its exact `size`, and `writeInto(buf, offset)`), which
+ * a reply that fits one frame writes straight into it (how the thrift scheme answers, issue 18).
  */
 export interface OutboundReply {
   ok: boolean;
-  arg2: Uint8Array;
-  arg3: Uint8Array;
+  arg2: OutgoingArg;
+  arg3: OutgoingArg;
 }
 
 /** Options of `register` (and of every scheme client's `register`). */

@@ -20,6 +20,8 @@ import {
   NULL_ID,
   PROTOCOL_VERSION,
   type Frame,
+  type OutgoingArg,
+  argSize,
   decodeFrame,
   encodeCallReq,
   encodeCallReqPieces,
@@ -73,8 +75,8 @@ type State = "handshaking" | "ready" | "closed";
 /** Above this many arg bytes a message is written as pieces (no copy) rather than one buffer. */
 const LARGE_MESSAGE = 16 * 1024;
 
-function isLarge(args: readonly [Uint8Array, Uint8Array, Uint8Array]): boolean {
-  return args[0].length + args[1].length + args[2].length > LARGE_MESSAGE;
+function isLarge(args: readonly [Uint8Array, OutgoingArg, OutgoingArg]): boolean {
+  return args[0].length + argSize(args[1]) + argSize(args[2]) > LARGE_MESSAGE;
 }
 
 /** Sent as `tchannel_version` in init (spec §4): this package's version, from its package.json. */

@@ -1,4 +1,4 @@
-import { type AssembledMessage, type CallReqFrame, ErrorCode, type HeaderMap, decodeShortString } from "@tchannel/frame";
+import { type AssembledMessage, type CallReqFrame, ErrorCode, type HeaderMap, argSize, decodeShortString, isOutgoingArg } from "@tchannel/frame";
 import type { InboundCall, InboundHandler, OutboundReply, TransportInfo } from "./call-types.js";
 import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection } from "./connection.js";
@@ -309,8 +309,11 @@ export class InboundDispatcher {
     this.#finish(state);
     if (observed !== undefined) serverCallSettled(observed, reply, error);
     let failure: unknown;
-    if (error === undefined && (reply!.arg2.length > this.#maxArgSize || reply!.arg3.length > this.#maxArgSize)) {
-      error = failure = new Error(`the handler's answer has an arg of ${Math.max(reply!.arg2.length, reply!.arg3.length)} bytes, over maxArgSize (${this.#maxArgSize})`);
+    // Sizes before anything is written: an encodable arg knows its own (issue 18).
+    if (error === undefined && !(isOutgoingArg(reply?.arg2) && isOutgoingArg(reply?.arg3))) {
+      error = failure = new Error("the handler's answer needs arg2 and arg3 as bytes (a Buffer or Uint8Array) or encodable args");
+    } else if (error === undefined && (argSize(reply!.arg2) > this.#maxArgSize || argSize(reply!.arg3) > this.#maxArgSize)) {
+      error = failure = new Error(`the handler's answer has an arg of ${Math.max(argSize(reply!.arg2), argSize(reply!.arg3))} bytes, over maxArgSize (${this.#maxArgSize})`);
     }
     if (error === undefined) {
       try {

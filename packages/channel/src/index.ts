@@ -5,6 +5,8 @@ export { TChannel } from "./tchannel.js";
 export { TCHANNEL_OPTION_NAMES, type TChannelOptions } from "./options.js";
 export { optionsError, unknownOptionsError } from "./options-error.js";
 export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
+// The args a handler may answer with, bytes or written into the frame (issue 18).
+export type { EncodableArg, OutgoingArg } from "@tchannel/frame";
 export { ArgStream, STREAM_HIGH_WATER } from "./arg-stream.js";
 export type { StreamBody } from "./body-pump.js";
 export type { StreamedCallOptions, StreamedCallResult, StreamedHandler, StreamedInboundCall, StreamedReply } from "./streamed-types.js";

@@ -33,7 +33,8 @@ class SchemeRequest<Body, Headers> implements Request<Body, Headers> {
 export function schemeHandler<Body, Headers>(scheme: ArgScheme<Body, Headers>, handler: Handler<Body, Headers>): InboundHandler {
   const reply = (result: Body | Response<Body, Headers>): OutboundReply => {
     const response = result instanceof Response ? result : new Response<Body, Headers>(result as Body);
-    return { ok: response.status === 0, arg2: scheme.encodeHeaders(response.headers), arg3: scheme.encodeBody(response.body) };
+    const arg3 = scheme.encodeBodyArg === undefined ? scheme.encodeBody(response.body) : scheme.encodeBodyArg(response.body);
+    return { ok: response.status === 0, arg2: scheme.encodeHeaders(response.headers), arg3 };
   };
   // Not async: a handler that answers synchronously is answered in the same tick, without a
   // promise (the dispatcher takes either). A throw is a failed call either way.

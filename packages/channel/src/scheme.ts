@@ -1,4 +1,4 @@
-import { type HeaderMap, newHeaderMap } from "@tchannel/frame";
+import { type HeaderMap, type OutgoingArg, newHeaderMap } from "@tchannel/frame";
 import type { CallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
 
 /**
@@ -14,6 +14,12 @@ export interface ArgScheme<Body, Headers> {
   decodeHeaders(bytes: Buffer): Headers;
   encodeBody(body: Body | undefined): Uint8Array;
   decodeBody(bytes: Buffer): Body;
+  /**
+   * Optional: a handler's answer body as an arg the core writes straight into the call res frame
+   * (an `EncodableArg` of @tchannel/frame: exact size now, bytes when the frame is built; issue
+   * 18), instead of bytes it then copies. Throws as `encodeBody` does; the same bytes.
+   */
+  encodeBodyArg?(body: Body | undefined): OutgoingArg;
 }
 
 const NO_OPTIONS: { status?: number } = Object.freeze({});

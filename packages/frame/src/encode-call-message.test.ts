@@ -10,7 +10,9 @@ import type { ArgsFrame } from "./frame.js";
 import { MessageAssembler, type AssembledMessage } from "./message-assembler.js";
 import { rootTracing } from "./tracing.js";
 
-function message(a1: number, a2: number, a3: number, checksumType: ChecksumType = ChecksumType.Crc32C): CallReqMessage {
+type BytesReq = CallReqMessage & { args: [Buffer, Buffer, Buffer] };
+
+function message(a1: number, a2: number, a3: number, checksumType: ChecksumType = ChecksumType.Crc32C): BytesReq {
   const fill = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
   return {
     id: 42,
@@ -71,7 +73,7 @@ describe("encodeCallReq / encodeCallRes fragmentation (spec §9)", () => {
           for (let maxFrameSize = 81; maxFrameSize <= 95; maxFrameSize++) {
             const frames = split(encodeCallReq(msg, maxFrameSize));
             const got = reassemble(frames);
-            expect(got.args.map((a) => a.toString("hex"))).toEqual(msg.args.map((a) => Buffer.from(a).toString("hex")));
+            expect(got.args.map((a) => a.toString("hex"))).toEqual(msg.args.map((a) => Buffer.from(a as Uint8Array).toString("hex")));
           }
         }
       }

@@ -10,12 +10,16 @@ import {
   writeU16,
   writeU32,
 } from "./encode-frame.js";
+import { type OutgoingArg, argBytes, argSize, isOutgoingArg, writeEncodable } from "./encodable-arg.js";
 import { FrameEncodeError } from "./errors.js";
 import { allocFrameBuffer } from "./frame-slab.js";
 import { FrameType } from "./frame-type.js";
 import type { HeaderMap } from "./frame.js";
 
-/** A whole call request: three complete args, split into frames by `encodeCallReq`. */
+/**
+ * A whole call request: three complete args, split into frames by `encodeCallReq`. arg2 and arg3
+ * may be encodable args (written straight into the frame); arg1 is bytes.
+ */
 export interface CallReqMessage {
   id: number;
   ttl: number;
@@ -23,7 +27,7 @@ export interface CallReqMessage {
   service: string;
   headers: HeaderMap;
   checksumType: ChecksumType;
-  args: readonly [Uint8Array, Uint8Array, Uint8Array];
+  args: readonly [Uint8Array, OutgoingArg, OutgoingArg];
 }
 
 /** A whole call response: three complete args, split into frames by `encodeCallRes`. */
@@ -33,7 +37,7 @@ export interface CallResMessage {
   tracing: Uint8Array;
   headers: HeaderMap;
   checksumType: ChecksumType;
-  args: readonly [Uint8Array, Uint8Array, Uint8Array];
+  args: readonly [Uint8Array, OutgoingArg, OutgoingArg];
 }
 
 /**
@@ -62,6 +66,11 @@ const writeResPrefix: PrefixWriter = (buf, o, msg) => writeCallResPrefix(buf, o,
 interface MessageBase {
   id: number;
   checksumType: ChecksumType;
+  args: readonly [Uint8Array, OutgoingArg, OutgoingArg];
+}
+
+/** The fragmenter's view of a message: its args as bytes. */
+interface BytesMessage extends MessageBase {
   args: readonly [Uint8Array, Uint8Array, Uint8Array];
 }
 
@@ -76,37 +85,49 @@ function encodeMessage(
   const [a1, a2, a3] = msg.args;
   // Whatever a caller hands us (a number where a string belongs makes a size NaN), never loop:
   // every size below must be a whole number before the fragmenter runs.
-  if (!Number.isInteger(firstPrefix) || !isByteArray(a1) || !isByteArray(a2) || !isByteArray(a3)) {
-    throw new FrameEncodeError("a call message needs string fields, string header values and three byte arrays as args");
+  if (!Number.isInteger(firstPrefix) || !isByteArray(a1) || !isOutgoingArg(a2) || !isOutgoingArg(a3)) {
+    throw new FrameEncodeError("a call message needs string fields, string header values, arg1 as bytes and arg2, arg3 as bytes or encodable args");
   }
   if (!Number.isInteger(maxFrameSize) || maxFrameSize > MAX_FRAME_SIZE) throw new FrameEncodeError(`frame size ${maxFrameSize} is not an integer up to ${MAX_FRAME_SIZE}`);
   const maxPayload = maxFrameSize - FRAME_HEADER_SIZE;
-  const single = firstPrefix + 6 + a1.length + a2.length + a3.length;
+  const single = firstPrefix + 6 + a1.length + argSize(a2) + argSize(a3);
   if (single <= maxPayload) {
-    // The common case: one frame, exact size, no planning pass.
+    // The common case: one frame, exact size, no planning pass. An encodable arg writes its bytes
+    // here, in place (issue 18: once, not into a buffer of its own and then copied).
     const buf = allocFrameBuffer(FRAME_HEADER_SIZE + single);
     writeFrameHeader(buf, 0, FRAME_HEADER_SIZE + single, firstType, msg.id);
     const csumAt = writePrefix(buf, FRAME_HEADER_SIZE, msg);
-    let o = csumAt + checksumSize(msg.checksumType);
+    const type = msg.checksumType;
+    let csum = 0;
+    let o = csumAt + checksumSize(type);
     o = writeChunk(buf, o, a1, 0, a1.length);
-    o = writeChunk(buf, o, a2, 0, a2.length);
-    writeChunk(buf, o, a3, 0, a3.length);
-    if (msg.checksumType !== ChecksumType.None) {
-      let csum = updateChecksum(msg.checksumType, 0, a1);
-      csum = updateChecksum(msg.checksumType, csum, a2);
-      writeU32(buf, csumAt, updateChecksum(msg.checksumType, csum, a3));
-    }
+    if (type !== ChecksumType.None) csum = updateChecksum(type, csum, a1);
+    const a2At = o + 2;
+    o = writeArg(buf, o, a2);
+    if (type !== ChecksumType.None) csum = updateChecksum(type, csum, buf.subarray(a2At, o));
+    const a3At = o + 2;
+    o = writeArg(buf, o, a3);
+    if (type !== ChecksumType.None) writeU32(buf, csumAt, updateChecksum(type, csum, buf.subarray(a3At, o)));
     return buf;
   }
+  // Too large for one frame: encodable args become bytes of their own, then are fragmented.
+  const bytes: BytesMessage = a2 instanceof Uint8Array && a3 instanceof Uint8Array ? (msg as BytesMessage) : withArgs(msg, [a1, argBytes(a2), argBytes(a3)]);
   // arg1 whole and the start of arg2 must be in the first frame (spec §5, §19.7).
-  if (firstPrefix + 4 + a1.length + (a2.length > 0 ? 1 : 0) > maxPayload) {
+  if (firstPrefix + 4 + a1.length + (argSize(a2) > 0 ? 1 : 0) > maxPayload) {
     throw new FrameEncodeError(`arg1 and the start of arg2 do not fit in the first frame of ${maxFrameSize} bytes`);
   }
   if (continuePrefixLength(msg.checksumType) + 3 > maxPayload) throw new FrameEncodeError(`frame size ${maxFrameSize} is too small`);
-  const size = writeFragments(null, msg, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
+  const size = writeFragments(null, bytes, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
   const buf = allocFrameBuffer(size);
-  writeFragments(buf, msg, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
+  writeFragments(buf, bytes, maxFrameSize, firstType, continueType, writePrefix, firstPrefix);
   return buf;
+}
+
+/** `msg` with `args` instead of its own (its other fields as they are). */
+function withArgs(msg: MessageBase, args: readonly [Uint8Array, Uint8Array, Uint8Array]): BytesMessage {
+  const copy = Object.assign({}, msg) as BytesMessage;
+  copy.args = args;
+  return copy;
 }
 
 /**
@@ -117,7 +138,7 @@ function encodeMessage(
  */
 function writeFragments(
   out: Buffer | null,
-  msg: MessageBase,
+  msg: BytesMessage,
   maxFrameSize: number,
   firstType: number,
   continueType: number,
@@ -199,6 +220,12 @@ function writeFragments(
 
 function isByteArray(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array;
+}
+
+/** An arg with its 2-byte length (spec §9); an encodable one writes itself after the length. */
+function writeArg(buf: Buffer, o: number, arg: OutgoingArg): number {
+  if (arg instanceof Uint8Array) return writeChunk(buf, o, arg, 0, arg.length);
+  return writeEncodable(arg, buf, writeU16(buf, o, arg.size));
 }
 
 function writeChunk(buf: Buffer, o: number, arg: Uint8Array, start: number, end: number): number {

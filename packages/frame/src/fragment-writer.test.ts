@@ -12,7 +12,7 @@ import { rootTracing } from "./tracing.js";
 
 const fill = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7 + seed) & 0xff));
 
-function req(a1: number, a2: number, a3: number, checksumType: ChecksumType = ChecksumType.Crc32C): CallReqMessage {
+function req(a1: number, a2: number, a3: number, checksumType: ChecksumType = ChecksumType.Crc32C): CallReqMessage & { args: [Buffer, Buffer, Buffer] } {
   return { id: 9, ttl: 500, tracing: rootTracing(), service: "svc", headers: { cn: "c" }, checksumType, args: [fill(a1, 1), fill(a2, 2), fill(a3, 3)] };
 }
 

@@ -10,6 +10,7 @@ import {
   writeU16,
   writeU32,
 } from "./encode-frame.js";
+import { argBytes } from "./encodable-arg.js";
 import type { CallReqMessage, CallResMessage } from "./encode-call-message.js";
 import { FrameEncodeError } from "./errors.js";
 import { allocFrameBuffer } from "./frame-slab.js";
@@ -215,12 +216,13 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * A whole call request as frames for writev (see FragmentWriter): the args are not copied.
- * Byte for byte the same frames as `encodeCallReq`.
+ * Byte for byte the same frames as `encodeCallReq`. Encodable args are written into buffers of
+ * their own first (this path is for messages above 16 KiB, where the copy is the lesser cost).
  */
 export function encodeCallReqPieces(msg: CallReqMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer[] {
   const w = FragmentWriter.request(msg, msg.args[0], maxFrameSize);
-  w.append(1, msg.args[1]);
-  w.append(2, msg.args[2]);
+  w.append(1, argBytes(msg.args[1]));
+  w.append(2, argBytes(msg.args[2]));
   w.end();
   return w.take();
 }
@@ -228,8 +230,8 @@ export function encodeCallReqPieces(msg: CallReqMessage, maxFrameSize = MAX_FRAM
 /** A whole call response as frames for writev, the same frames as `encodeCallRes`. */
 export function encodeCallResPieces(msg: CallResMessage, maxFrameSize = MAX_FRAME_SIZE): Buffer[] {
   const w = FragmentWriter.response(msg, msg.args[0], maxFrameSize);
-  w.append(1, msg.args[1]);
-  w.append(2, msg.args[2]);
+  w.append(1, argBytes(msg.args[1]));
+  w.append(2, argBytes(msg.args[2]));
   w.end();
   return w.take();
 }

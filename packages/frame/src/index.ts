@@ -17,6 +17,7 @@ export {
   TRACING_SIZE,
 } from "./constants.js";
 export { decodeFrame } from "./decode-frame.js";
+export { argSize, isOutgoingArg, type EncodableArg, type OutgoingArg } from "./encodable-arg.js";
 export { encodeCallReq, encodeCallRes, type CallReqMessage, type CallResMessage } from "./encode-call-message.js";
 export { encodeFrame } from "./encode-frame.js";
 export { FragmentWriter, encodeCallReqPieces, encodeCallResPieces, type CallReqHead, type CallResHead } from "./fragment-writer.js";

@@ -95,3 +95,64 @@ describe("json scheme (spec §15.2)", () => {
     await expect(client()({ service: "liar", endpoint: "add", hostPort })).rejects.toBeInstanceOf(UnexpectedError);
   });
 });
+
+// Replies are written straight into the call res frame (issue 18): sized as UTF-8 first, then
+// written in place. Multi-byte characters put at every position around the frame's and the
+// core's limits, with and without headers; a body that is not JSON answers an error frame.
+describe("json replies written into the frame", () => {
+  const CHARS = ["é", "中", "😀"];
+  it("echoes strings with multi-byte characters at and around the one-frame and 16 KiB limits", async () => {
+    const ch = new TChannel({ name: "jsonecho" });
+    open.push(ch);
+    const server = jsonClient(ch);
+    server.register("echo", (req) => (Object.keys(req.headers).length > 0 ? new Response(req.body, req.headers) : req.body));
+    const hostPort = await ch.listen();
+    const call = client();
+    const lengths = [0, 1, 100, 4096, ...[16 * 1024, 64 * 1024].flatMap((edge) => Array.from({ length: 24 }, (_, i) => edge - 140 + i * 7))];
+    await Promise.all(
+      lengths.flatMap((n, k) =>
+        CHARS.map(async (c, j) => {
+          // ASCII up to n bytes, then the multi-byte character, then more ASCII: the character
+          // lands on each side of the limits across the lengths.
+          const body = { s: `${"a".repeat(n)}${c}${"b".repeat(k % 3)}` };
+          const headers = j === 1 ? { h: c.repeat(3) } : undefined;
+          const res = await call({ service: "jsonecho", endpoint: "echo", body, headers, hostPort, timeout: 20_000 });
+          expect(res.body).toEqual(body);
+          expect({ ...res.headers }).toEqual(headers ?? {});
+        }),
+      ),
+    );
+  }, 60_000);
+
+  it("answers an error frame for a body that is not JSON, and the connection goes on", async () => {
+    const ch = new TChannel({ name: "jsonbad" });
+    open.push(ch);
+    const server = jsonClient(ch);
+    server.register("bad", () => () => "a function");
+    server.register("cyclic", () => {
+      const o: Record<string, unknown> = {};
+      o.self = o;
+      return o;
+    });
+    server.register("ok", () => "x".repeat(5000));
+    const hostPort = await ch.listen();
+    const call = client();
+    for (const endpoint of ["bad", "cyclic"]) {
+      await expect(call({ service: "jsonbad", endpoint, hostPort })).rejects.toBeInstanceOf(UnexpectedError);
+      expect((await call({ service: "jsonbad", endpoint: "ok", hostPort })).body).toBe("x".repeat(5000));
+    }
+  });
+
+  it("sizes a body as its UTF-8 bytes and writes exactly those", () => {
+    for (const body of [null, 0, "", "é", "😀".repeat(1000), { k: ["中", 1, true] }]) {
+      const arg = jsonScheme.encodeBodyArg!(body) as { size: number; writeInto(buf: Buffer, offset: number): number };
+      const bytes = Buffer.from(jsonScheme.encodeBody(body));
+      expect(arg.size).toBe(bytes.length);
+      const buf = Buffer.alloc(arg.size + 10, 0xee);
+      expect(arg.writeInto(buf, 5)).toBe(5 + arg.size);
+      expect(buf.subarray(5, 5 + arg.size).equals(bytes)).toBe(true);
+      expect(buf.subarray(5 + arg.size).every((b) => b === 0xee)).toBe(true);
+    }
+    expect(() => jsonScheme.encodeBodyArg!(Symbol("s"))).toThrow(TypeError);
+  });
+});

@@ -1,4 +1,4 @@
-import { type ArgScheme, type SchemeClient, type TChannel, TRACING_HEADER_PREFIX } from "@tchannel/channel";
+import { type ArgScheme, type EncodableArg, type OutgoingArg, type SchemeClient, type TChannel, TRACING_HEADER_PREFIX } from "@tchannel/channel";
 
 /** JSON application headers: an object of strings (spec §15.2). */
 export type JsonHeaders = Record<string, string>;
@@ -35,17 +35,42 @@ export const jsonScheme: ArgScheme<unknown, JsonHeaders> = {
     return headers;
   },
   encodeBody(body) {
-    if (body === undefined) return Buffer.from("null");
-    const text = JSON.stringify(body);
-    // JSON.stringify returns undefined for functions and symbols: not JSON.
-    if (text === undefined) throw new TypeError(`a ${typeof body} is not JSON`);
+    const text = bodyText(body);
     return text.length === 0 ? EMPTY : Buffer.from(text);
+  },
+  // A handler's answer: its UTF-8 bytes written straight into the call res frame (issue 18), not
+  // into a Buffer of their own (one ArrayBuffer per body above 4 KiB) that the frame then copies.
+  encodeBodyArg(body): OutgoingArg {
+    return new JsonText(bodyText(body));
   },
   decodeBody(bytes) {
     if (bytes.length === 0) return null;
     return JSON.parse(bytes.toString("utf8"));
   },
 };
+
+/** A body's JSON text; throws for what is not JSON. */
+function bodyText(body: unknown): string {
+  if (body === undefined) return "null";
+  const text = JSON.stringify(body);
+  // JSON.stringify returns undefined for functions and symbols: not JSON.
+  if (text === undefined) throw new TypeError(`a ${typeof body} is not JSON`);
+  return text;
+}
+
+/** JSON text as an arg written into the frame: its UTF-8 length now, its bytes in place. */
+class JsonText implements EncodableArg {
+  readonly size: number;
+  readonly #text: string;
+  constructor(text: string) {
+    this.#text = text;
+    this.size = Buffer.byteLength(text, "utf8");
+  }
+  writeInto(buf: Buffer, offset: number): number {
+    // Whole characters only, and exactly `size` bytes in the room the frame left for them.
+    return offset + buf.write(this.#text, offset, this.size, "utf8");
+  }
+}
 
 /** `tchannel.json`: call with the json scheme, and register json handlers. */
 export function jsonClient(channel: TChannel): SchemeClient<unknown, JsonHeaders> {

@@ -1,3 +1,4 @@
+import type { EncodableArg } from "@tchannel/frame";
 import { type FieldDef, type StructDef, type ThriftType, TType, typeId } from "./thrift-type.js";
 import { unknownFieldMessage } from "./thrift-classes.js";
 import { copyValue } from "./thrift-values.js";
@@ -79,6 +80,12 @@ class Writer {
   pos = 0;
   /** `buf` is the shared slab (the slab's offset moves past the value when it is done). */
   inSlab = false;
+  /**
+   * Writing a sized value into a frame (StructArg.writeInto): the room left is exact, so a string
+   * is written without measuring it first; `buf.write` stops at the buffer's end, and a value that
+   * grew since it was sized overflows at the next write and is caught there.
+   */
+  exact = false;
   /** Starts a value on the slab. */
   begin(): this {
     if (slab === undefined || SLAB_SIZE - slabOffset < MIN_ROOM) {
@@ -169,13 +176,43 @@ class Writer {
     // unit): written after a length placeholder that is then filled in. Otherwise its exact size
     // first (Buffer.byteLength, a second pass), so a 4 KiB value does not leave the slab and a
     // 256 KiB one does not reserve 768 KiB.
-    if (this.buf.length - this.pos < 4 + s.length * 3) this.ensure(4 + Buffer.byteLength(s));
+    if (!this.exact && this.buf.length - this.pos < 4 + s.length * 3) this.ensure(4 + Buffer.byteLength(s));
+    else this.ensure(4);
     const at = this.pos;
     this.pos += 4;
     const n = this.buf.write(s, this.pos, "utf8");
     this.pos = at;
     this.i32(n);
     this.pos += n;
+  }
+}
+
+/**
+ * A Writer that only counts: the sizing pass of a struct written straight into a frame (issue 18).
+ * The same writeStruct/writeValue run over it, so it checks the value exactly as an encode does.
+ */
+class SizeCounter extends Writer {
+  override ensure(): void {}
+  override u8(): void {
+    this.pos += 1;
+  }
+  override i16(): void {
+    this.pos += 2;
+  }
+  override i32(): void {
+    this.pos += 4;
+  }
+  override i64(): void {
+    this.pos += 8;
+  }
+  override double(): void {
+    this.pos += 8;
+  }
+  override bytes(b: Uint8Array): void {
+    this.pos += 4 + b.length;
+  }
+  override string(s: string): void {
+    this.pos += 4 + Buffer.byteLength(s);
   }
 }
 
@@ -210,6 +247,77 @@ function encodeWith(write: StructWriter, def: StructDef, value: unknown, only: F
   } finally {
     encoding = false;
   }
+}
+
+const sizeCounter = new SizeCounter();
+const directWriter = new Writer();
+
+/**
+ * A struct as an arg that writes itself into the outgoing frame (issue 18: the bytes are written
+ * once, where they are sent, instead of into the slab and then copied into the frame). Made by
+ * `structArg` / `structFieldArg`, which size (and so check) the value at once: a value that cannot
+ * be encoded throws there, before anything is sent. `writeInto` writes the same bytes as
+ * `encodeStruct`; a value changed in between so that its size differs fails the frame's encode.
+ */
+class StructArg implements EncodableArg {
+  readonly size: number;
+  readonly #write: StructWriter;
+  readonly #def: StructDef;
+  readonly #value: unknown;
+  readonly #only: FieldDef | undefined;
+  readonly #path: string;
+  constructor(write: StructWriter, def: StructDef, value: unknown, only: FieldDef | undefined, path: string) {
+    this.#write = write;
+    this.#def = def;
+    this.#value = value;
+    this.#only = only;
+    this.#path = path;
+    const nested = encoding;
+    const w = nested ? new SizeCounter() : sizeCounter;
+    w.buf = NO_BYTES;
+    w.start = w.pos = 0;
+    encoding = true;
+    try {
+      write(w, def, value, only);
+    } catch (err) {
+      throw within(err, path);
+    } finally {
+      encoding = nested;
+    }
+    this.size = w.pos;
+  }
+
+  writeInto(buf: Buffer, offset: number): number {
+    const nested = encoding;
+    const w = nested ? new Writer() : directWriter;
+    w.buf = buf;
+    w.start = w.pos = offset;
+    w.inSlab = false;
+    w.exact = true;
+    encoding = true;
+    try {
+      this.#write(w, this.#def, this.#value, this.#only);
+      // Grown past `buf`: the value changed since it was sized, and its bytes are not in the frame.
+      if (w.buf !== buf) throw new ThriftCodecError("", `the value changed after it was sized (${this.size} bytes): it no longer fits`);
+      return w.pos;
+    } catch (err) {
+      throw within(err, this.#path);
+    } finally {
+      w.buf = NO_BYTES;
+      w.exact = false;
+      encoding = nested;
+    }
+  }
+}
+
+/** `value` as a struct arg written straight into the frame (see StructArg); throws as `encodeStruct`. */
+export function structArg(def: StructDef, value: unknown, path = def.name): EncodableArg {
+  return new StructArg(writeStruct, def, value, undefined, path);
+}
+
+/** `encodeStructField`'s struct as an arg written straight into the frame (see StructArg). */
+export function structFieldArg(def: StructDef, field: FieldDef | undefined, value: unknown, path = def.name): EncodableArg {
+  return new StructArg(writeOnlyField, def, value, field, path);
 }
 
 /**

@@ -4,7 +4,7 @@ import { describe, expect, it } from "@jest/globals";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Thrift } from "thriftrw";
-import { decodeStruct, encodeStruct } from "./binary-codec.js";
+import { decodeStruct, encodeStruct, structArg } from "./binary-codec.js";
 import { loadThriftSync } from "./thrift-module.js";
 import type { StructDef, ThriftType } from "./thrift-type.js";
 import { prng } from "../test/seeded-random.js";
@@ -204,6 +204,14 @@ describe("differential: our codec against thriftrw, random values from a fixed s
       const bytes = encodeStruct(def!, value);
       const theirs = model.toBuffer(toRw(type, expected));
       if (!bytes.equals(theirs)) throw new Error(`round ${i}: bytes differ\nours   ${bytes.toString("hex")}\ntheirs ${theirs.toString("hex")}`);
+      // Written straight into a frame (issue 18): the size first, then the same bytes in place,
+      // nothing before or after them touched.
+      const arg = structArg(def!, value);
+      expect(arg.size).toBe(bytes.length);
+      const frame = Buffer.alloc(arg.size + 16, 0xee);
+      expect(arg.writeInto(frame, 7)).toBe(7 + arg.size);
+      if (!frame.subarray(7, 7 + arg.size).equals(bytes)) throw new Error(`round ${i}: written into a frame, bytes differ`);
+      expect(frame.subarray(0, 7).every((b) => b === 0xee) && frame.subarray(7 + arg.size).every((b) => b === 0xee)).toBe(true);
       expect(plain(type, decodeStruct(def!, bytes))).toEqual(expected);
       // And thriftrw reads our bytes as the same value.
       expect(plain(type, decodeStruct(def!, bytes))).toEqual(plain(type, fromRw(type, model.fromBuffer(bytes))));

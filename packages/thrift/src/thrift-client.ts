@@ -1,7 +1,7 @@
 import { BadRequestError, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, optionsError, withoutTracingHeaders } from "@tchannel/channel";
 import { z } from "zod";
 import { FrameError } from "@tchannel/frame";
-import { ThriftCodecError, decodeStruct, encodeStructField } from "./binary-codec.js";
+import { ThriftCodecError, decodeStruct, structFieldArg } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
 import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
 import { thriftCallOptions, thriftResponse } from "./thrift-call.js";
@@ -122,12 +122,13 @@ export function thriftClient(channel: TChannel): ThriftClient {
       if (method.returnsValue && (body === undefined || body === null)) {
         throw new ValueExpectedError(`${method.endpoint} must return a value, got ${body}`);
       }
-      return { ok: true, arg2: encodeThriftHeaders(headers), arg3: encodeStructField(method.result, success, body, resultPath) };
+      // Sized (and checked) now, written straight into the call res frame (issue 18).
+      return { ok: true, arg2: encodeThriftHeaders(headers), arg3: structFieldArg(method.result, success, body, resultPath) };
     };
     const failed = (err: unknown): OutboundReply => {
       const field = method.exceptions.find((f) => f.type.kind === "struct" && f.type.def.cls !== undefined && err instanceof f.type.def.cls);
       if (!field) throw err;
-      return { ok: false, arg2: encodeThriftHeaders(undefined), arg3: encodeStructField(method.result, field, err, resultPath) };
+      return { ok: false, arg2: encodeThriftHeaders(undefined), arg3: structFieldArg(method.result, field, err, resultPath) };
     };
     // Not async: a handler that answers synchronously is answered in the same tick, as raw and
     // json ones are (the core takes a reply or a promise of one).
