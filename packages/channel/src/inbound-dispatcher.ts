@@ -3,6 +3,7 @@ import type { InboundCall, InboundHandler, OutboundReply, TransportInfo } from "
 import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection } from "./connection.js";
 import { type ServerCallMessage, serverCallChannel } from "./diagnostics.js";
+import { IdTable } from "./id-table.js";
 import { CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
 import { type RequestContext, requestContextStorage } from "./request-context.js";
 import { serverCallAbandoned, serverCallAnswered, serverCallMessage, serverCallSettled } from "./server-call-events.js";
@@ -31,7 +32,7 @@ class InboundState {
     readonly dispatcher: InboundDispatcher,
     readonly conn: Connection,
     /** The connection's calls in progress, by id. */
-    readonly calls: Map<number, InboundState>,
+    readonly calls: IdTable<InboundState>,
     readonly frame: CallReqFrame,
     readonly endpoint: string,
     readonly scheme: string,
@@ -118,7 +119,7 @@ export class InboundDispatcher {
   /** Endpoints registered with their own `maxRequestSize`: none, usually, and then no lookup. */
   #sizeOverrides = 0;
   readonly #handlers = new Map<string, Map<string, Registration>>();
-  readonly #inbound = new Map<Connection, Map<number, InboundState>>();
+  readonly #inbound = new Map<Connection, IdTable<InboundState>>();
   #fallback: InboundHandler | undefined;
   #closing = false;
   #inflight = 0;
@@ -235,7 +236,7 @@ export class InboundDispatcher {
     }
 
     let calls = this.#inbound.get(conn);
-    if (!calls) this.#inbound.set(conn, (calls = new Map()));
+    if (!calls) this.#inbound.set(conn, (calls = new IdTable()));
     const started = performance.now();
     const deadline = started + frame.ttl;
     const observed = serverCallChannel.hasSubscribers ? serverCallMessage(frame, endpoint, scheme, callerName, conn.remoteHostPort, message.args[1]) : undefined;

@@ -5,6 +5,7 @@ import type { TransportInfo } from "./call-types.js";
 import type { Connection } from "./connection.js";
 import { BadRequestError, CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
 import { ServerCallMessage, serverCallChannel } from "./diagnostics.js";
+import { IdTable } from "./id-table.js";
 import { requestContextStorage } from "./request-context.js";
 import { serverCallAnswered, serverCallEnded, serverCallSettled } from "./server-call-events.js";
 import type { StreamedHandler, StreamedInboundCall, StreamedReply } from "./streamed-types.js";
@@ -74,7 +75,7 @@ export class StreamedDispatcher {
   readonly #channelName: string;
   /** Streamed handlers by service, then endpoint: a lookup per call request needs no key string. */
   readonly #handlers = new Map<string, Map<string, Registration>>();
-  readonly #calls = new Map<Connection, Map<number, StreamedInbound>>();
+  readonly #calls = new Map<Connection, IdTable<StreamedInbound>>();
   #closing = false;
   #inflight = 0;
   #drained: (() => void) | undefined;
@@ -146,7 +147,7 @@ export class StreamedDispatcher {
       headers,
     };
     let calls = this.#calls.get(conn);
-    if (calls === undefined) this.#calls.set(conn, (calls = new Map()));
+    if (calls === undefined) this.#calls.set(conn, (calls = new IdTable()));
     const deadline = performance.now() + frame.ttl;
     const sink = new StreamedMessageSink(new ArgStream(conn), new ArgStream(conn), () => {});
     const call = new StreamedInbound(conn, id, sink, frame.service, endpoint, transport, deadline, tracing, conn.remoteHostPort, (c) => this.#timeOut(c));
@@ -207,7 +208,7 @@ export class StreamedDispatcher {
     this.#calls.delete(conn);
     // As for an ordinary inbound call: the handler's reads throw NetworkError, its signal aborts
     // and its response's producer is stopped.
-    for (const call of [...calls.values()]) this.#end(call, new NetworkError("connection closed mid-call", { hostPort: conn.remoteHostPort || undefined }));
+    for (const call of calls.values()) this.#end(call, new NetworkError("connection closed mid-call", { hostPort: conn.remoteHostPort || undefined }));
   }
 
   async #respond(call: StreamedInbound, reply: StreamedReply, checksumType: CallReqFrame["checksumType"], scheme: string): Promise<void> {
