@@ -4,6 +4,7 @@
 export { TChannel } from "./tchannel.js";
 export { TCHANNEL_OPTION_NAMES, type TChannelOptions } from "./options.js";
 export { optionsError, unknownOptionsError } from "./options-error.js";
+export { CALL_OPTION_KEYS, isCallOptionName, unknownCallOptionsError } from "./call-option-names.js";
 export type { CallOptions, CallResult, InboundCall, InboundHandler, OutboundReply, RawCallOptions, RegisterOptions, TransportInfo } from "./call-types.js";
 // The args a handler may answer with, bytes or written into the frame (issue 18).
 export type { EncodableArg, OutgoingArg } from "@tchannel/frame";

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { InvalidArgumentError } from "./errors.js";
+import { type CallDescription, InvalidArgumentError } from "./errors.js";
 
 // One readable line for options a zod schema refused, shared by every package that validates a
 // public options object (TChannel, per-call, scheme, hyperbahn, sync, vcr), so a local mistake
@@ -27,10 +27,11 @@ export function optionsError(what: string, error: z.ZodError, input: unknown, kn
 
 /**
  * The InvalidArgumentError for options with keys not in `known`, worded as `optionsError` words
- * them (for options checked without zod, e.g. per call, where a parse would cost too much).
+ * them (for options checked without zod, e.g. per call, where a parse would cost too much); `call`
+ * names the call it belongs to, as for a per-call option of the wrong type.
  */
-export function unknownOptionsError(what: string, keys: readonly string[], known: readonly string[]): InvalidArgumentError {
-  return new InvalidArgumentError(`invalid ${what}: ${keys.map((key) => unknownOption(key, known)).join("; ")}`);
+export function unknownOptionsError(what: string, keys: readonly string[], known: readonly string[], call: CallDescription = {}): InvalidArgumentError {
+  return new InvalidArgumentError(`invalid ${what}: ${keys.map((key) => unknownOption(key, known)).join("; ")}`, call);
 }
 
 function unknownOption(key: string, known: readonly string[]): string {

@@ -5,6 +5,7 @@ import { callInterceptor } from "./call-interceptor.js";
 import { CallSender } from "./call-sender.js";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { callOptionsProblem, describeValue, hostPortProblem, registerProblem, streamedCallOptionsProblem } from "./call-arguments.js";
+import { rawCallOptionsError, schemeCallOptionsError, streamedCallOptionsError, unknownRawCallOption, unknownSchemeCallOption, unknownStreamedCallOption } from "./call-option-names.js";
 import { connectionClosed, connectionOpened } from "./connection-events.js";
 import { AlreadyListeningError, ChannelClosedError, InvalidArgumentError } from "./errors.js";
 import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
@@ -167,6 +168,7 @@ export class TChannel {
   callStreamed(options: StreamedCallOptions): Promise<StreamedCallResult> {
     const problem = streamedCallOptionsProblem(options);
     if (problem !== undefined) return Promise.reject(new InvalidArgumentError(problem));
+    if (unknownStreamedCallOption(options) !== undefined) return Promise.reject(streamedCallOptionsError(options, { service: options.service, endpoint: String(options.arg1) }));
     if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
     return this.#streamedSender.call(options);
   }
@@ -239,6 +241,10 @@ export class TChannel {
    * resolves with `ok: false`. An interceptor set with `setCallInterceptor` sees the call first.
    */
   call(options: RawCallOptions): Promise<CallResult> {
+    // Strict (a misspelt `timout` must not drop the caller's timeout); allocates nothing when all keys are known.
+    if (typeof options === "object" && options !== null && unknownRawCallOption(options) !== undefined) {
+      return Promise.reject(rawCallOptionsError(options, { service: typeof options.service === "string" ? options.service : undefined, endpoint: typeof options.arg1 === "string" ? options.arg1 : undefined }));
+    }
     return this.#callMapped(options, undefined);
   }
 
@@ -271,6 +277,9 @@ export class TChannel {
 
   /** A scheme call: one promise, settled with the decoded Response (no async wrapper around `call`). */
   #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Promise<Response<Body, Headers>> {
+    if (typeof options === "object" && options !== null && unknownSchemeCallOption(options) !== undefined) {
+      return Promise.reject(schemeCallOptionsError(options, { service: typeof options.service === "string" ? options.service : undefined, endpoint: typeof options.endpoint === "string" ? options.endpoint : undefined }));
+    }
     let raw: RawCallOptions;
     try {
       raw = schemeCallOptions(scheme, options);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
-import { BadRequestError, InvalidArgumentError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
+import { BadRequestError, InvalidArgumentError, Response, type SchemeCallOptions, TChannel, UnexpectedError } from "@tchannel/channel";
 import { jsonClient, jsonScheme } from "./json-scheme.js";
 
 const open: TChannel[] = [];
@@ -28,6 +28,37 @@ function client() {
 }
 
 describe("json scheme (spec §15.2)", () => {
+  it("rejects a misspelt per-call option with the nearest one, and accepts every documented option", async () => {
+    const hostPort = await server();
+    const json = client();
+    const good = { service: "jsonsvc", endpoint: "add", body: { a: 1, b: 2 }, hostPort };
+    for (const [bad, message] of [
+      [{ timout: 100 }, 'invalid call options: unknown option "timout" (did you mean "timeout"?)'],
+      [{ retyrOn: "n" }, 'invalid call options: unknown option "retyrOn" (did you mean "retryOn"?)'],
+      [{ hostport: hostPort }, 'invalid call options: unknown option "hostport" (did you mean "hostPort"?)'],
+      [{ header: { k: "v" } }, 'invalid call options: unknown option "header" (did you mean "headers"?)'],
+    ] as const) {
+      const err = await json({ ...good, ...bad } as never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as Error).message).toBe(message);
+    }
+    const every: Required<SchemeCallOptions<unknown, Record<string, string>>> = {
+      ...good,
+      headers: { k: "v" },
+      timeout: 5000,
+      timeoutPerAttempt: 4000,
+      retryOn: "c",
+      retryLimit: 1,
+      shardKey: "s",
+      routingDelegate: "jsonsvc",
+      callerName: "json-client",
+      checksumType: 3,
+      signal: new AbortController().signal,
+      transportHeaders: { "x-test": "1" },
+    };
+    expect((await json(every)).body).toEqual({ sum: 3 });
+  });
+
   it("calls and answers with JSON headers and bodies", async () => {
     const hostPort = await server();
     const res = await client()({ service: "jsonsvc", endpoint: "add", body: { a: 1, b: 2 }, headers: { k: "v" }, hostPort });

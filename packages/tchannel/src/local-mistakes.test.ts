@@ -55,6 +55,12 @@ const CALL_CASES: Array<[string, (c: Client) => unknown, RegExp]> = [
   ["raw: a bogus retryOn", (c) => c.raw({ ...base, endpoint: "echo", retryOn: "zz" }), /retryOn/],
   ["call: a number shardKey", (c) => c.call({ ...base, scheme: "raw", arg1: "echo", shardKey: 5 }), /shardKey/],
   ["call: a transport header that is not a string", (c) => c.call({ ...base, scheme: "raw", arg1: "echo", transportHeaders: { k: 1 } }), /transport.*k/],
+  // Per-call options are strict: a misspelt key is named with the nearest option, never ignored.
+  ["strict: raw, timout", (c) => c.raw({ ...base, endpoint: "echo", timout: 100 }), /^invalid call options: unknown option "timout" \(did you mean "timeout"\?\)$/],
+  ["strict: json, retyrOn", (c) => c.json({ ...base, endpoint: "add", body: {}, retyrOn: "n" }), /^invalid call options: unknown option "retyrOn" \(did you mean "retryOn"\?\)$/],
+  ["strict: call, hostport", (c) => c.call({ ...base, scheme: "raw", arg1: "echo", hostport: hostPort }), /^invalid call options: unknown option "hostport" \(did you mean "hostPort"\?\)$/],
+  ["strict: call, a scheme client's key", (c) => c.call({ ...base, scheme: "raw", arg1: "echo", body: "x" }), /^invalid call options: unknown option "body"$/],
+  ["strict: thrift, maxElement", (c) => c.thrift(store.Store.get({ key: "k" }), { hostPort, maxElement: 5 }), /^invalid call options: unknown option "maxElement" \(did you mean "maxElements"\?\)$/],
   // Values a scheme cannot encode.
   ["json: a BigInt body", (c) => c.json({ ...base, endpoint: "add", body: 1n }), /cannot encode the json request: .*BigInt/],
   ["json: a function body", (c) => c.json({ ...base, endpoint: "add", body: () => 1 }), /cannot encode the json request/],
@@ -87,7 +93,7 @@ describe("local mistakes are InvalidArgumentError, never BadRequestError", () =>
       expectLocalMistake(fromSync, message);
       expect([name, (fromSync as Error).constructor]).toEqual([name, (fromAsync as Error).constructor]);
       // Option checks word their messages each its own way (the sync client's come from zod); encoding is shared.
-      if (/^(json|thrift):/.test(name)) expect([name, (fromSync as Error).message]).toEqual([name, (fromAsync as Error).message]);
+      if (/^(json|thrift|strict):/.test(name)) expect([name, (fromSync as Error).message]).toEqual([name, (fromAsync as Error).message]);
     }
     expect(sync._workerStarts).toBe(0);
   });

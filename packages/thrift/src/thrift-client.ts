@@ -1,4 +1,4 @@
-import { BadRequestError, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, optionsError, withoutTracingHeaders } from "@tchannel/channel";
+import { BadRequestError, CALL_OPTION_KEYS, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, isCallOptionName, optionsError, unknownCallOptionsError, withoutTracingHeaders } from "@tchannel/channel";
 import { z } from "zod";
 import { FrameError } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, structFieldArg } from "./binary-codec.js";
@@ -18,6 +18,33 @@ export interface ThriftCallOptions extends Omit<CallOptions, "service"> {
   service?: string;
   /** The decode budget of the response (values per message; default DEFAULT_MAX_ELEMENTS). */
   maxElements?: number;
+}
+
+/** Every key of ThriftCallOptions (the compiler holds the list to the type), for messages. */
+const THRIFT_CALL_OPTION_NAMES: readonly string[] = Object.freeze(Object.keys({ ...CALL_OPTION_KEYS, headers: true, maxElements: true } as const satisfies Record<keyof ThriftCallOptions, true>));
+
+/** Whether `key` is a ThriftCallOptions key (a switch: it runs for each key of every call). */
+function isThriftCallOptionName(key: string): boolean {
+  const name = key as keyof ThriftCallOptions;
+  switch (name) {
+    case "headers":
+    case "maxElements":
+      return true;
+    default: {
+      const rest: keyof CallOptions = name; // a ThriftCallOptions key of its own with no case above does not compile
+      return isCallOptionName(rest);
+    }
+  }
+}
+
+/**
+ * The first key of a thrift call's options that ThriftCallOptions does not have, or undefined:
+ * per-call options are strict, as at every entry point (a misspelt `timout` must not drop the
+ * caller's timeout). Allocates nothing.
+ */
+function unknownThriftCallOption(options: object): string | undefined {
+  for (const key in options) if (!isThriftCallOptionName(key)) return key;
+  return undefined;
 }
 
 /** Options of `thrift.register`. */
@@ -163,6 +190,9 @@ export function thriftClient(channel: TChannel): ThriftClient {
  * adds promise hops to every call). A request that cannot be encoded still rejects, never throws.
  */
 function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCallOptions): Promise<Response<any, ThriftHeaders>> {
+  if (typeof options === "object" && options !== null && unknownThriftCallOption(options) !== undefined) {
+    return Promise.reject(unknownCallOptionsError(options, isThriftCallOptionName, THRIFT_CALL_OPTION_NAMES, { service: typeof options.service === "string" ? options.service : request?.service, endpoint: request?.method?.endpoint }));
+  }
   let call: RawCallOptions;
   try {
     call = thriftCallOptions(request, options);

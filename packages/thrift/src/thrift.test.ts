@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
 import { BadRequestError, InvalidArgumentError, Response, TChannel, UnexpectedError } from "@tchannel/channel";
 import { ThriftCodecError, decodeStruct, encodeStruct } from "./binary-codec.js";
-import { thriftClient } from "./thrift-client.js";
+import { type ThriftCallOptions, thriftClient } from "./thrift-client.js";
 import { OneWayNotSupportedError, ThriftException, ValueExpectedError } from "./thrift-errors.js";
 import { loadThrift, loadThriftSync, type ThriftMethod } from "./thrift-module.js";
 
@@ -44,6 +44,43 @@ describe("thrift over TChannel (spec §15.3)", () => {
     expect(res.body).toBe("Hello, world!");
     expect(res.headers).toEqual({ served: "yes" });
     expect(res.transport.headers.as).toBe("thrift");
+  });
+
+  it("rejects a misspelt per-call option with the nearest one, sends nothing, and accepts every documented option", async () => {
+    const { kv } = await keyvalueServer();
+    const thrift = thriftClient(channel("client"));
+    for (const [bad, message] of [
+      [{ timout: 100 }, 'invalid call options: unknown option "timout" (did you mean "timeout"?)'],
+      [{ retyrOn: "n" }, 'invalid call options: unknown option "retyrOn" (did you mean "retryOn"?)'],
+      [{ hostport: "127.0.0.1:1" }, 'invalid call options: unknown option "hostport" (did you mean "hostPort"?)'],
+      [{ maxElement: 5 }, 'invalid call options: unknown option "maxElement" (did you mean "maxElements"?)'],
+      [{ body: {} }, 'invalid call options: unknown option "body"'],
+      [{ timout: undefined }, 'invalid call options: unknown option "timout" (did you mean "timeout"?)'],
+    ] as const) {
+      // hostPort nowhere: a call that got as far as sending would fail as NetworkError, not this.
+      const err = await thrift(kv.KeyValue.setValue({ key: "k", value: "v" }), { ...bad, hostPort: "127.0.0.1:1" } as never).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(InvalidArgumentError);
+      expect((err as Error).message).toBe(message);
+      expect(err).toMatchObject({ service: "keyvalue", endpoint: "KeyValue::setValue" });
+    }
+    const every: Required<ThriftCallOptions> = {
+      service: "keyvalue",
+      headers: { k: "v" },
+      maxElements: 100,
+      timeout: 5000,
+      timeoutPerAttempt: 4000,
+      retryOn: "c",
+      retryLimit: 1,
+      hostPort: kv.KeyValue.getValue({ key: "k" }).hostPort!,
+      shardKey: "s",
+      routingDelegate: "keyvalue",
+      callerName: "client",
+      checksumType: 3,
+      signal: new AbortController().signal,
+      transportHeaders: { "x-test": "1" },
+    };
+    await thrift(kv.KeyValue.setValue({ key: "k", value: "v" }), every);
+    expect((await thrift(kv.KeyValue.getValue({ key: "k" }), every)).body).toBe("v");
   });
 
   it("throws a declared exception as an instance of the IDL's exception class", async () => {
