@@ -1,5 +1,5 @@
 import type { CallOptions, RawCallOptions } from "./call-types.js";
-import type { CallDescription, InvalidArgumentError } from "./errors.js";
+import { type CallDescription, InvalidArgumentError } from "./errors.js";
 import { unknownOptionsError } from "./options-error.js";
 import type { SchemeCallOptions } from "./scheme.js";
 import type { StreamedCallOptions } from "./streamed-types.js";
@@ -137,4 +137,10 @@ export function unknownCallOptionsError(options: object, isKnown: (key: string) 
 /** `unknownCallOptionsError` for each of this package's entry points. */
 export const rawCallOptionsError = (options: object, call: CallDescription): InvalidArgumentError => unknownCallOptionsError(options, isRawCallOptionName, RAW_CALL_OPTION_NAMES, call);
 export const schemeCallOptionsError = (options: object, call: CallDescription): InvalidArgumentError => unknownCallOptionsError(options, isSchemeCallOptionName, SCHEME_CALL_OPTION_NAMES, call);
-export const streamedCallOptionsError = (options: object, call: CallDescription): InvalidArgumentError => unknownCallOptionsError(options, isStreamedCallOptionName, STREAMED_CALL_OPTION_NAMES, call);
+export function streamedCallOptionsError(options: object, call: CallDescription): InvalidArgumentError {
+  // Known to every other entry point: say why they do not apply here rather than "unknown option".
+  for (const key in options) {
+    if (key === "retryOn" || key === "retryLimit") return new InvalidArgumentError(`invalid call options: ${key} does not apply to callStreamed (a streamed call is never retried: its body cannot be sent twice)`, call);
+  }
+  return unknownCallOptionsError(options, isStreamedCallOptionName, STREAMED_CALL_OPTION_NAMES, call);
+}
