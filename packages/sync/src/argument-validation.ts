@@ -1,4 +1,4 @@
-import { type CallOptions, type InvalidArgumentError, optionsError, unknownOptionsError } from "@tchannel/channel";
+import { CALL_OPTION_KEYS, type InvalidArgumentError, optionsError, unknownOptionsError } from "@tchannel/channel";
 import { z } from "zod";
 
 /**
@@ -11,23 +11,8 @@ export function argumentError(what: string, error: z.ZodError, input: unknown, k
   return optionsError(what, error, input, known);
 }
 
-/** Every per-call option of @tchannel/channel's `CallOptions` (the compiler keeps the list whole). */
-const CALL_OPTION_NAMES = [
-  "service",
-  "timeout",
-  "timeoutPerAttempt",
-  "retryOn",
-  "retryLimit",
-  "hostPort",
-  "shardKey",
-  "routingDelegate",
-  "callerName",
-  "checksumType",
-  "signal",
-  "transportHeaders",
-] as const satisfies ReadonlyArray<keyof CallOptions>;
-const everyCallOption: [Exclude<keyof CallOptions, (typeof CALL_OPTION_NAMES)[number]>] extends [never] ? true : false = true;
-void everyCallOption;
+/** Every per-call option of @tchannel/channel's `CallOptions` (its list, which its compiler keeps whole). */
+const CALL_OPTION_NAMES = Object.keys(CALL_OPTION_KEYS);
 
 /** What `call` takes (`RawCallOptions`). */
 export const RAW_CALL_OPTION_NAMES: readonly string[] = [...CALL_OPTION_NAMES, "scheme", "arg1", "arg2", "arg3"];
