@@ -192,7 +192,8 @@ export class FragmentWriter {
     for (let k = 0; k < data.length; k++) {
       const chunk = data[k]!;
       o = writeU16(buf, o, chunk.length);
-      if (type !== ChecksumType.None && chunk.length > 0) csum = updateChecksum(type, csum, chunk);
+      // An empty chunk leaves a CRC as it is, but Farmhash32 is of the frame's last chunk, empty or not (spec §8).
+      if (type !== ChecksumType.None && (chunk.length > 0 || type === ChecksumType.Farmhash32)) csum = updateChecksum(type, csum, chunk);
       if (chunk.length <= INLINE_MAX) {
         buf.set(chunk, o);
         o += chunk.length;
