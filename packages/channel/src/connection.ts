@@ -13,6 +13,7 @@ import {
   FrameError,
   FrameReader,
   FrameType,
+  IdTable,
   MAX_MESSAGE_ID,
   MessageAssembler,
   MessageTooLargeError,
@@ -32,7 +33,6 @@ import {
 import { type TChannelError, FatalProtocolError, InvalidChecksumError, NetworkError, TimeoutError, errorFromPeer, errorFromWire } from "./errors.js";
 import { EPHEMERAL_HOST_PORT } from "./host-port.js";
 import { frameErrorChannel, publishFrameError } from "./diagnostics.js";
-import { IdTable } from "./id-table.js";
 
 /** What a connection needs from its channel. */
 export interface ConnectionOwner {
@@ -119,14 +119,17 @@ export class Connection {
   readonly #responses: MessageAssembler;
   /** Not a Map: see IdTable (a Map here kept half of what a busy client allocated alive). */
   readonly #pending = new IdTable<PendingCall>();
-  readonly #pings = new Map<number, (error?: TChannelError) => void>();
+  readonly #pings = new IdTable<(error?: TChannelError) => void>();
   #state: State = "handshaking";
   #nextId = 1;
   #corked = false;
   /** Streamed args whose readers are behind (ArgStream): the socket is paused while any is. */
   #readPausers = 0;
-  /** Streamed requests given up on (timeout, cancel) whose remaining frames are dropped quietly. */
-  readonly #droppedRequests = new Set<number>();
+  /**
+   * Streamed requests given up on (timeout, cancel) whose remaining frames are dropped quietly
+   * (an IdTable, not a Set, for the reason in id-table.ts: one entry per abandoned call).
+   */
+  readonly #droppedRequests = new IdTable<true>();
   #initTimer: NodeJS.Timeout | undefined;
   /** Expires unfinished fragmented requests at their TTL; armed only while there are some. */
   #expiryTimer: NodeJS.Timeout | undefined;
@@ -262,7 +265,7 @@ export class Connection {
     if (!this.#requests.has(id)) return;
     this.#requests.discard(id);
     if (this.#droppedRequests.size >= 1024) this.#droppedRequests.clear();
-    this.#droppedRequests.add(id);
+    this.#droppedRequests.set(id, true);
   }
 
   /** Forgets an outbound call (timed out or cancelled): a late answer is dropped quietly. */

@@ -1,9 +1,8 @@
-import { type AssembledMessage, type CallReqFrame, ErrorCode, type HeaderMap, argSize, decodeShortString, isOutgoingArg } from "@tchannel/frame";
+import { type AssembledMessage, type CallReqFrame, ErrorCode, type HeaderMap, argSize, IdTable, decodeShortString, isOutgoingArg } from "@tchannel/frame";
 import type { InboundCall, InboundHandler, OutboundReply, TransportInfo } from "./call-types.js";
 import { setCoarseTimeout } from "./coarse-timeout.js";
 import type { Connection } from "./connection.js";
 import { type ServerCallMessage, serverCallChannel } from "./diagnostics.js";
-import { IdTable } from "./id-table.js";
 import { CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
 import { type RequestContext, requestContextStorage } from "./request-context.js";
 import { serverCallAbandoned, serverCallAnswered, serverCallMessage, serverCallSettled } from "./server-call-events.js";

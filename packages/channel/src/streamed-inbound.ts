@@ -1,11 +1,10 @@
-import { type ArgSink, type CallReqFrame, EMPTY_TRACING, ErrorCode, FragmentWriter, decodeShortString } from "@tchannel/frame";
+import { type ArgSink, type CallReqFrame, EMPTY_TRACING, ErrorCode, FragmentWriter, IdTable, decodeShortString } from "@tchannel/frame";
 import { ArgStream, DISCARD_SINK, StreamedMessageSink } from "./arg-stream.js";
 import { type PumpControl, pumpBody } from "./body-pump.js";
 import type { TransportInfo } from "./call-types.js";
 import type { Connection } from "./connection.js";
 import { BadRequestError, CancelledError, NetworkError, TChannelError, TimeoutError } from "./errors.js";
 import { ServerCallMessage, serverCallChannel } from "./diagnostics.js";
-import { IdTable } from "./id-table.js";
 import { requestContextStorage } from "./request-context.js";
 import { serverCallAnswered, serverCallEnded, serverCallSettled } from "./server-call-events.js";
 import type { StreamedHandler, StreamedInboundCall, StreamedReply } from "./streamed-types.js";

@@ -40,6 +40,8 @@ export {
 } from "./errors.js";
 export { FrameDecoder, FrameReader, type FrameReaderOptions } from "./frame-reader.js";
 export { FrameType, frameTypeName, isKnownFrameType } from "./frame-type.js";
+// Internal building block of @tchannel/channel (per-connection tables of calls by id); see id-table.ts.
+export { IdTable } from "./id-table.js";
 export type {
   ArgsFrame,
   ArgsFrameFields,

@@ -3,6 +3,7 @@ import { FLAG_MORE_FRAGMENTS, MAX_ARG1_SIZE } from "./constants.js";
 import { ArgTooLargeError, ChecksumMismatchError, FragmentationError, type FrameError, MessageTooLargeError, PartialMessageLimitError } from "./errors.js";
 import { FrameType } from "./frame-type.js";
 import type { ArgsFrame, CallReqFrame, CallResFrame } from "./frame.js";
+import { IdTable } from "./id-table.js";
 
 /** A whole call message: its first frame (for ttl, service, headers, code...) and its three args. */
 export interface AssembledMessage<F extends CallReqFrame | CallResFrame = CallReqFrame | CallResFrame> {
@@ -114,11 +115,20 @@ const FIRST_CAPACITY_CHUNKS = 5;
  * and that message's state is dropped; other messages are unaffected.
  */
 export class MessageAssembler {
-  readonly #partial = new Map<number, PartialMessage>();
+  /**
+   * Not a Map (issue 18): one entry per fragmented message, i.e. per large call, and a Map's
+   * replaced backing stores would keep the messages and their reassembly buffers alive through
+   * scavenges (see IdTable).
+   */
+  readonly #partial = new IdTable<PartialMessage>();
   readonly #maxArgSize: number;
   readonly #verify: boolean;
   readonly #streamFor: MessageAssemblerOptions["streamFor"];
-  /** Ids of messages rejected mid-way whose remaining fragments are swallowed, with their continue type. */
+  /**
+   * Ids of messages rejected mid-way whose remaining fragments are swallowed, with their continue
+   * type. A Map for its insertion order (the oldest is evicted first); it only takes an entry when
+   * a message is rejected or expires, never per call, so it does not churn like #partial would.
+   */
   readonly #dropped = new Map<number, number>();
   readonly #maxMessageSize: number | ((first: CallReqFrame | CallResFrame) => number);
   readonly #maxPartialMessages: number;
@@ -170,8 +180,9 @@ export class MessageAssembler {
    */
   expire(now: number): (CallReqFrame | CallResFrame)[] {
     const expired: (CallReqFrame | CallResFrame)[] = [];
-    for (const [id, state] of this.#partial) {
+    for (const state of this.#partial.values()) {
       if (state.deadline > now) continue;
+      const id = state.frame.id;
       this.#remove(id, state);
       this.#drop(id, state.continueType);
       expired.push(state.frame);

@@ -22,6 +22,7 @@ import {
   schemeResponse,
   syncCallInterceptor,
 } from "@tchannel/channel";
+import { IdTable } from "@tchannel/frame";
 import { type JsonHeaders, jsonScheme } from "@tchannel/json";
 import {
   OneWayNotSupportedError,
@@ -162,7 +163,8 @@ export class SyncTChannel {
   readonly #extensions: string[];
   /** Invocations to run again in each new worker (`invoke(..., { replay: true })`). */
   readonly #replays: { name: string; args: unknown; timeout: number | undefined }[] = [];
-  readonly #inFlight = new Map<number, InFlight>();
+  /** Not a Map: one entry per call, see IdTable in @tchannel/frame. */
+  readonly #inFlight = new IdTable<InFlight>();
   #routers: string[] = [];
   #worker: WorkerHandle | undefined;
   #nextId = 1;
@@ -478,7 +480,7 @@ export class SyncTChannel {
       if ("crashed" in reply) {
         handle.ended = `${reply.crashed.name}: ${reply.crashed.message}`;
         // With nothing in flight (it died after its last answer), the next call reports it (#ensureWorker).
-        if ([...this.#inFlight.values()].some((f) => f.handle === handle)) {
+        if (this.#inFlight.values().some((f) => f.handle === handle)) {
           this.#dispose(handle, (f) => new SyncWorkerError(`the sync worker died during the call: ${handle.ended} (a new one starts on the next call)`, f.call));
         }
         return;
@@ -543,9 +545,9 @@ export class SyncTChannel {
     if (this.#worker === handle) this.#worker = undefined;
     handle.port.close();
     handle.worker.terminate().catch(() => undefined);
-    for (const [id, flight] of this.#inFlight) {
+    for (const flight of this.#inFlight.values()) {
       if (flight.handle !== handle) continue;
-      this.#inFlight.delete(id);
+      this.#inFlight.delete(flight.id);
       flight.outcome = { ok: false, error: errorFor?.(flight) ?? new SyncWorkerError("the sync worker was stopped while this call was in flight (it may have run)", flight.call) };
     }
   }
