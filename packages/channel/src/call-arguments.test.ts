@@ -2,27 +2,15 @@ import { afterEach, describe, expect, it } from "@jest/globals";
 import { InvalidArgumentError } from "./errors.js";
 import type { RawCallOptions } from "./call-types.js";
 import { TChannel } from "./tchannel.js";
+import { type EchoPair, closeOpened, echoPair, track } from "../test/echo-pair.js";
 
 // Wrong argument types on every public entry point (issue 15 item 2): a clear InvalidArgumentError
 // at the call site, nothing sent, nothing frozen. JS callers pass numbers from JSON, strings from
 // the environment, undefined from a missing field: normal input.
 
-const open: TChannel[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
+afterEach(closeOpened);
 
-async function echo(): Promise<{ client: TChannel; hostPort: string; runs: () => number }> {
-  const server = new TChannel({ name: "server" });
-  const client = new TChannel({ name: "client" });
-  open.push(server, client);
-  let runs = 0;
-  server.raw.register("echo", (req) => {
-    runs++;
-    return req.body;
-  });
-  return { client, hostPort: await server.listen(), runs: () => runs };
-}
+const echo = (): Promise<EchoPair> => echoPair();
 
 /** `p`, or a rejection if it is still pending after 2 s (the frozen-encoder case). */
 async function withinAMoment<T>(p: Promise<T>): Promise<T> {
@@ -93,7 +81,7 @@ describe("wrong argument types", () => {
 
   it("register, setFallbackHandler, addPeer, setRouters, listen, ping and scheme check theirs", async () => {
     const ch = new TChannel({ name: "x" });
-    open.push(ch);
+    track(ch);
     const bad: Array<[() => unknown, RegExp]> = [
       [() => ch.register(5 as never, "raw", () => ({ ok: true, arg2: Buffer.alloc(0), arg3: Buffer.alloc(0) })), /endpoint must be a non-empty string, got number 5/],
       [() => ch.register("e", "raw", "handler" as never), /handler must be a function/],

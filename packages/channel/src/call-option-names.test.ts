@@ -6,32 +6,15 @@ import { InvalidArgumentError } from "./errors.js";
 import { rawScheme } from "./raw-scheme.js";
 import type { SchemeCallOptions } from "./scheme.js";
 import type { StreamedCallOptions } from "./streamed-types.js";
-import { TChannel } from "./tchannel.js";
+import { type EchoPair, closeOpened, echoPair, track } from "../test/echo-pair.js";
 
 // Per-call options are strict at every async entry point: a misspelt key is an
 // InvalidArgumentError naming it and the nearest known one (a rejected promise, as for a value of
 // the wrong type), nothing is sent; every key the option type declares is accepted.
 
-const open: TChannel[] = [];
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()));
-});
+afterEach(closeOpened);
 
-async function echo(): Promise<{ client: TChannel; hostPort: string; runs: () => number }> {
-  const server = new TChannel({ name: "server" });
-  const client = new TChannel({ name: "client" });
-  open.push(server, client);
-  let runs = 0;
-  server.raw.register("echo", (req) => {
-    runs++;
-    return req.body;
-  });
-  server.registerStreamed("echo-streamed", "raw", async (call) => {
-    runs++;
-    return { ok: true, arg2: await call.arg2.bytes(), arg3: call.arg3 };
-  });
-  return { client, hostPort: await server.listen(), runs: () => runs };
-}
+const echo = (): Promise<EchoPair> => echoPair({ streamed: true });
 
 /** Every option CallOptions declares, with a value the echo server answers (Required: a new option must be added here). */
 function everyCallOption(hostPort: string): Required<Omit<RawCallOptions, "scheme" | "arg1" | "arg2" | "arg3">> {
