@@ -59,3 +59,52 @@ describe("IdTable", () => {
     expect(promotedWhileChurning(new Map<number, object>(), (id) => ({ payload: new Array(16).fill(id) }))).toBeGreaterThan(2_000_000);
   });
 });
+
+describe("IdTable's slots and spill", () => {
+  it("keeps ids that share a slot apart, in and out of the spill, and grows without losing any", () => {
+    const table = new IdTable<number>();
+    const model = new Map<number, number>();
+    // Ids 16 apart share a slot in a fresh table; sequential ids, ids far apart, the largest id.
+    const ids = [1, 17, 33, 2, 18, 0xfffffffe, 0xffffffee, 4096 + 1, 8192 + 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+    let step = 0;
+    const check = () => {
+      expect(table.size).toBe(model.size);
+      for (const id of ids) expect(table.get(id)).toBe(model.get(id));
+      expect(table.values()).toEqual([...model.keys()].sort((a, b) => a - b).map((id) => model.get(id)));
+    };
+    for (const id of ids) {
+      table.set(id, ++step);
+      model.set(id, step);
+      check();
+    }
+    // Replace, delete, re-add in a scrambled order: every path (slot, spill, a freed slot whose id
+    // is still in the spill) is taken.
+    for (let round = 0; round < 3; round++) {
+      for (const [k, id] of ids.entries()) {
+        if ((k + round) % 3 === 0) {
+          expect(table.delete(id)).toBe(model.delete(id));
+        } else {
+          table.set(id, ++step);
+          model.set(id, step);
+        }
+        check();
+      }
+    }
+    expect(table.delete(999)).toBe(false);
+  });
+
+  it("holds thousands of calls in flight, with ids wrapping past the largest", () => {
+    const table = new IdTable<number>();
+    let id = 0xfffffffe - 3000;
+    const live: number[] = [];
+    for (let n = 0; n < 20_000; n++) {
+      id = id >= 0xfffffffe ? 1 : id + 1;
+      table.set(id, id);
+      live.push(id);
+      if (live.length > 5000) expect(table.delete(live.shift()!)).toBe(true);
+    }
+    expect(table.size).toBe(5000);
+    for (const x of live) expect(table.get(x)).toBe(x);
+    expect(table.values()).toEqual([...live].sort((a, b) => a - b));
+  });
+});
