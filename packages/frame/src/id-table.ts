@@ -18,13 +18,17 @@ export class IdTable<T> {
   // of a busy client's time at 64 B, C=32). An id whose slot is taken by another live id goes to
   // the dictionary, and the slots double (up to MAX_SLOTS) when they are half full. A replaced slot
   // array, like a replaced dictionary, points to nothing newer.
-  #ids = new Uint32Array(INITIAL_SLOTS);
-  #slots: (T | undefined)[] = new Array<T | undefined>(INITIAL_SLOTS).fill(undefined);
-  #mask = INITIAL_SLOTS - 1;
+  #ids!: Uint32Array;
+  #slots!: (T | undefined)[];
+  #mask!: number;
   /** Entries whose slot was taken (an object used as a dictionary of integer keys). */
   #spill: Record<number, T> | undefined;
-  #spilled = 0;
-  #size = 0;
+  #spilled!: number;
+  #size!: number;
+
+  constructor() {
+    this.#reset(INITIAL_SLOTS);
+  }
 
   get size(): number {
     return this.#size;
@@ -99,9 +103,14 @@ export class IdTable<T> {
   }
 
   clear(): void {
-    this.#ids = new Uint32Array(INITIAL_SLOTS);
-    this.#slots = new Array<T | undefined>(INITIAL_SLOTS).fill(undefined);
-    this.#mask = INITIAL_SLOTS - 1;
+    this.#reset(INITIAL_SLOTS);
+  }
+
+  /** Empties the table into `size` fresh slots. */
+  #reset(size: number): void {
+    this.#ids = new Uint32Array(size);
+    this.#slots = new Array<T | undefined>(size).fill(undefined);
+    this.#mask = size - 1;
     this.#spill = undefined;
     this.#spilled = 0;
     this.#size = 0;
@@ -112,13 +121,7 @@ export class IdTable<T> {
     const ids = this.#ids;
     const slots = this.#slots;
     const spill = this.#spill;
-    const size = slots.length * 2;
-    this.#ids = new Uint32Array(size);
-    this.#slots = new Array<T | undefined>(size).fill(undefined);
-    this.#mask = size - 1;
-    this.#spill = undefined;
-    this.#spilled = 0;
-    this.#size = 0;
+    this.#reset(slots.length * 2);
     for (let i = 0; i < slots.length; i++) if (slots[i] !== undefined) this.set(ids[i]!, slots[i]!);
     if (spill !== undefined) for (const key in spill) this.set(Number(key), spill[Number(key)]!);
   }
