@@ -16,6 +16,11 @@ export interface CallDescription {
   ttl?: number | undefined;
 }
 
+/** The call a caller's options name, for an error about them: what of `service` and `endpoint` is a string. */
+export function describedCall(service: unknown, endpoint: unknown): CallDescription {
+  return { service: typeof service === "string" ? service : undefined, endpoint: typeof endpoint === "string" ? endpoint : undefined };
+}
+
 /** The base of every error a TChannel call or server raises. */
 export abstract class TChannelError extends Error {
   /** A stable string for control flow, e.g. `TCHANNEL_TIMEOUT`. */

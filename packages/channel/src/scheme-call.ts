@@ -1,6 +1,6 @@
 import type { CallResult, RawCallOptions } from "./call-types.js";
 import { describeValue } from "./call-arguments.js";
-import { InvalidArgumentError, UnexpectedError } from "./errors.js";
+import { InvalidArgumentError, UnexpectedError, describedCall } from "./errors.js";
 import { type ArgScheme, Response, type SchemeCallOptions } from "./scheme.js";
 
 // The two halves of a scheme call around the low-level `call()`, shared by the async TChannel and
@@ -12,7 +12,7 @@ import { type ArgScheme, Response, type SchemeCallOptions } from "./scheme.js";
 export function schemeCallOptions<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): RawCallOptions {
   if (typeof options !== "object" || options === null) throw new InvalidArgumentError(`call options must be an object, got ${describeValue(options)}`);
   if (typeof options.endpoint !== "string" || options.endpoint === "") {
-    throw new InvalidArgumentError(`endpoint must be a non-empty string, got ${describeValue(options.endpoint)}`, { service: typeof options.service === "string" ? options.service : undefined });
+    throw new InvalidArgumentError(`endpoint must be a non-empty string, got ${describeValue(options.endpoint)}`, describedCall(options.service, undefined));
   }
   let arg2: Uint8Array;
   let arg3: Uint8Array;

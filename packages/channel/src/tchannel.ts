@@ -7,7 +7,7 @@ import { Connection, type ConnectionOwner } from "./connection.js";
 import { callOptionsProblem, describeValue, hostPortProblem, registerProblem, streamedCallOptionsProblem } from "./call-arguments.js";
 import { rawCallOptionsError, schemeCallOptionsError, streamedCallOptionsError, unknownRawCallOption, unknownSchemeCallOption, unknownStreamedCallOption } from "./call-option-names.js";
 import { connectionClosed, connectionOpened } from "./connection-events.js";
-import { AlreadyListeningError, ChannelClosedError, InvalidArgumentError } from "./errors.js";
+import { AlreadyListeningError, ChannelClosedError, InvalidArgumentError, describedCall } from "./errors.js";
 import { EPHEMERAL_HOST_PORT, localIPv4, parseHostPort } from "./host-port.js";
 import { InboundDispatcher } from "./inbound-dispatcher.js";
 import { type ResolvedOptions, TCHANNEL_OPTION_NAMES, type TChannelOptions, TChannelOptionsSchema } from "./options.js";
@@ -243,7 +243,7 @@ export class TChannel {
   call(options: RawCallOptions): Promise<CallResult> {
     // Strict (a misspelt `timout` must not drop the caller's timeout); allocates nothing when all keys are known.
     if (typeof options === "object" && options !== null && unknownRawCallOption(options) !== undefined) {
-      return Promise.reject(rawCallOptionsError(options, { service: typeof options.service === "string" ? options.service : undefined, endpoint: typeof options.arg1 === "string" ? options.arg1 : undefined }));
+      return Promise.reject(rawCallOptionsError(options, describedCall(options.service, options.arg1)));
     }
     return this.#callMapped(options, undefined);
   }
@@ -253,7 +253,7 @@ export class TChannel {
     // Wrong types from JS callers are normal input: a clear error here, never a frozen encoder.
     const problem = callOptionsProblem(options);
     if (problem !== undefined) {
-      const call = typeof options === "object" && options !== null ? { service: typeof options.service === "string" ? options.service : undefined, endpoint: typeof options.arg1 === "string" ? options.arg1 : undefined } : {};
+      const call = typeof options === "object" && options !== null ? describedCall(options.service, options.arg1) : {};
       return Promise.reject(new InvalidArgumentError(problem, call));
     }
     const interceptor = callInterceptor();
@@ -266,19 +266,19 @@ export class TChannel {
       }
       return map === undefined ? intercepted : Promise.resolve(intercepted).then(map);
     }
-    if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
-    return map === undefined ? this.#sender.call(options) : this.#sender.call(options, map);
+    return this.#call(options, map);
   }
 
-  #call(options: RawCallOptions): Promise<CallResult> {
+  /** The call on the wire (what an interceptor's `next` reaches), its result through `map` if given. */
+  #call<R = CallResult>(options: RawCallOptions, map?: (result: CallResult) => R): Promise<R | CallResult> {
     if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
-    return this.#sender.call(options);
+    return map === undefined ? this.#sender.call(options) : this.#sender.call(options, map);
   }
 
   /** A scheme call: one promise, settled with the decoded Response (no async wrapper around `call`). */
   #callWithScheme<Body, Headers>(scheme: ArgScheme<Body, Headers>, options: SchemeCallOptions<Body, Headers>): Promise<Response<Body, Headers>> {
     if (typeof options === "object" && options !== null && unknownSchemeCallOption(options) !== undefined) {
-      return Promise.reject(schemeCallOptionsError(options, { service: typeof options.service === "string" ? options.service : undefined, endpoint: typeof options.endpoint === "string" ? options.endpoint : undefined }));
+      return Promise.reject(schemeCallOptionsError(options, describedCall(options.service, options.endpoint)));
     }
     let raw: RawCallOptions;
     try {
