@@ -2,11 +2,11 @@
 // a later encode must never write over an earlier value, whatever sizes come in whatever order.
 import { describe, expect, it } from "@jest/globals";
 import { Thrift } from "thriftrw";
-import { decodeStruct, encodeStruct, encodeStructField } from "./binary-codec.js";
+import { decodeStruct, encodeStruct, structFieldArg } from "./binary-codec.js";
 import { encodeThrift } from "./struct-codec.js";
 import { structDefOf } from "./thrift-classes.js";
 import { loadThriftSource } from "./thrift-module.js";
-import type { StructDef } from "./thrift-type.js";
+import type { FieldDef, StructDef } from "./thrift-type.js";
 import { prng } from "../test/seeded-random.js";
 
 const IDL = `
@@ -164,14 +164,21 @@ exception Oops { 1: required string why }
     expect(failure(() => decodeStruct(Outer, good, undefined, { maxElements: 5 }))).toBe("Outer: message holds more values than the decode budget allows");
   });
 
-  it("encodeStructField writes what encodeStruct writes for an object with that field alone", () => {
+  it("structFieldArg writes what encodeStruct writes for an object with that field alone", () => {
+    // The arg's bytes as the frame encoder would write them (exactly its size, at an offset).
+    const fieldBytes = (def: StructDef, field: FieldDef | undefined, value: unknown, path?: string): Buffer => {
+      const arg = structFieldArg(def, field, value, path);
+      const buf = Buffer.alloc(arg.size + 3);
+      expect(arg.writeInto(buf, 3)).toBe(buf.length);
+      return buf.subarray(3);
+    };
     const method = (paths.S as { methods: Map<string, { result: StructDef }> }).methods.get("get")!;
     const success = method.result.byId.get(0)!;
     const oops = method.result.byId.get(1)!;
-    expect(encodeStructField(method.result, success, { a: 5, xs: ["z"] }).equals(encodeStruct(method.result, { success: { a: 5, xs: ["z"] } }))).toBe(true);
+    expect(fieldBytes(method.result, success, { a: 5, xs: ["z"] }).equals(encodeStruct(method.result, { success: { a: 5, xs: ["z"] } }))).toBe(true);
     const err = new paths.Oops({ why: "because" });
-    expect(encodeStructField(method.result, oops, err).equals(encodeStruct(method.result, { oops: err }))).toBe(true);
-    expect(encodeStructField(method.result, undefined, undefined).equals(encodeStruct(method.result, {}))).toBe(true);
-    expect(failure(() => encodeStructField(method.result, success, { a: "no" }, "S::get result"))).toBe('S::get result.success.a: expected an integer in -2147483648..2147483647, got "no"');
+    expect(fieldBytes(method.result, oops, err).equals(encodeStruct(method.result, { oops: err }))).toBe(true);
+    expect(fieldBytes(method.result, undefined, undefined).equals(encodeStruct(method.result, {}))).toBe(true);
+    expect(failure(() => fieldBytes(method.result, success, { a: "no" }, "S::get result"))).toBe('S::get result.success.a: expected an integer in -2147483648..2147483647, got "no"');
   });
 });

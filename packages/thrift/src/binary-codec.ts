@@ -224,11 +224,16 @@ type StructWriter = (w: Writer, def: StructDef, value: unknown, only: FieldDef |
 
 const slabWriter = new Writer();
 
-function encodeWith(write: StructWriter, def: StructDef, value: unknown, only: FieldDef | undefined, path: string, copyOut: boolean): Buffer {
+/**
+ * Encodes a struct as a bare TBinaryProtocol struct (no message envelope, spec §15.3). Small
+ * results are views of a shared slab (see Writer): for bytes sent and dropped, as a call's args;
+ * `copyOut` gives a value of its own, for bytes the caller may keep.
+ */
+export function encodeStruct(def: StructDef, value: unknown, path = def.name, copyOut = false): Buffer {
   if (encoding) {
     const own = new Writer().beginOwn();
     try {
-      write(own, def, value, only);
+      writeStruct(own, def, value);
     } catch (err) {
       throw within(err, path);
     }
@@ -237,7 +242,7 @@ function encodeWith(write: StructWriter, def: StructDef, value: unknown, only: F
   encoding = true;
   const w = slabWriter.begin();
   try {
-    write(w, def, value, only);
+    writeStruct(w, def, value);
     const inSlab = w.inSlab;
     const out = w.finish();
     return copyOut && inSlab ? Buffer.from(out) : out;
@@ -315,29 +320,16 @@ export function structArg(def: StructDef, value: unknown, path = def.name): Enco
   return new StructArg(writeStruct, def, value, undefined, path);
 }
 
-/** `encodeStructField`'s struct as an arg written straight into the frame (see StructArg). */
+/** A struct of `def` with `field` alone set to `value` (see writeOnlyField) as an arg written straight into the frame (see StructArg). */
 export function structFieldArg(def: StructDef, field: FieldDef | undefined, value: unknown, path = def.name): EncodableArg {
   return new StructArg(writeOnlyField, def, value, field, path);
 }
 
 /**
- * Encodes a struct as a bare TBinaryProtocol struct (no message envelope, spec §15.3). Small
- * results are views of a shared slab (see Writer): for bytes sent and dropped, as a call's args;
- * `copyOut` gives a value of its own, for bytes the caller may keep.
+ * Writes a struct of `def` with one field set to `value` and no other (a method's result: its
+ * success value or one declared exception), or none when `field` is undefined (a void result):
+ * the same bytes as `writeStruct` of `{ [field.name]: value }`, without building that object.
  */
-export function encodeStruct(def: StructDef, value: unknown, path = def.name, copyOut = false): Buffer {
-  return encodeWith(writeStruct, def, value, undefined, path, copyOut);
-}
-
-/**
- * Encodes a struct of `def` with one field set to `value` and no other (a method's result: its
- * success value or one declared exception), or none when `field` is undefined (a void result);
- * the same bytes as `encodeStruct(def, { [field.name]: value })` without building that object.
- */
-export function encodeStructField(def: StructDef, field: FieldDef | undefined, value: unknown, path = def.name): Buffer {
-  return encodeWith(writeOnlyField, def, value, field, path, false);
-}
-
 function writeOnlyField(w: Writer, _def: StructDef, value: unknown, field: FieldDef | undefined): void {
   if (field !== undefined && value !== undefined && value !== null) {
     w.u8(typeId(field.type));
