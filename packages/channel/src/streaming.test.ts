@@ -263,9 +263,11 @@ describe("streamed calls and handlers (raw)", () => {
     const it = res.arg3[Symbol.asyncIterator]();
     expect((await it.next()).value?.toString()).toBe("first");
     await expect(it.next()).rejects.toBeInstanceOf(TimeoutError);
-    // The server's own TTL timer ends its side of the call too.
+    // The server's side ends too: by its own TTL timer (TimeoutError), or by the cancel frame our
+    // client sends when its timer fires first (CancelledError, since the client cancels on timeout).
+    // Both timers run from the same TTL, so which one wins is a race; a handler left running is not.
     await new Promise((r) => setTimeout(r, 300));
-    expect(handlerAbort).toBeInstanceOf(TimeoutError);
+    expect(handlerAbort instanceof TimeoutError || handlerAbort instanceof CancelledError).toBe(true);
   });
 
   it("a peer going away mid-stream fails the reads on the other side", async () => {
