@@ -1,5 +1,5 @@
 import { createRequire } from "node:module";
-import type { Socket } from "node:net";
+import { type Socket, connect } from "node:net";
 import {
   type ArgSink,
   type AssembledMessage,
@@ -82,6 +82,16 @@ function isLarge(args: readonly [Uint8Array, OutgoingArg, OutgoingArg]): boolean
 
 /** Sent as `tchannel_version` in init (spec §4): this package's version, from its package.json. */
 const LIBRARY_VERSION: string = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+
+/**
+ * What every outbound socket of this thread reads into (Node's `onread`), instead of a new
+ * ArrayBuffer per read. One buffer serves them all: a read's bytes are handled (copied where
+ * kept, `FrameReader.push`) before the callback returns, and the next read of any socket comes
+ * after. Measured at 256 KiB (issue 18): the client's GCs per 1,000 calls 37 -> 25, CPU per call
+ * -15%. Node offers `onread` only for sockets it creates: accepted ones read as before.
+ */
+let sharedReadBuffer: Buffer | undefined;
+const READ_BUFFER_SIZE = 64 * 1024;
 
 /** How long a closed connection may take to flush what it wrote before its socket is destroyed. */
 const CLOSE_FLUSH_TIMEOUT = 1000;
@@ -167,7 +177,7 @@ export class Connection {
     this.ready.catch(() => {});
     this.closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     socket.setNoDelay(true);
-    socket.on("data", (chunk: Buffer) => this.#onData(chunk));
+    socket.on("data", (chunk: Buffer) => this.#onData(chunk, false));
     socket.on("error", (err) => this.close(new NetworkError(`socket error: ${err.message}`, { hostPort: this.remoteHostPort || undefined }, { cause: err })));
     socket.on("close", () => this.close(new NetworkError("connection closed by peer", { hostPort: this.remoteHostPort || undefined })));
     this.#initTimer = setTimeout(() => this.close(new TimeoutError(`init handshake not completed within ${owner.initTimeout}ms`)), owner.initTimeout);
@@ -176,6 +186,25 @@ export class Connection {
       if (socket.connecting) socket.once("connect", () => this.#sendInit(FrameType.InitReq, 1));
       else this.#sendInit(FrameType.InitReq, 1);
     }
+  }
+
+  /** Opens an outbound connection to `host:port`; its socket reads into the shared read buffer. */
+  static dial(host: string, port: number, owner: ConnectionOwner): Connection {
+    sharedReadBuffer ??= Buffer.allocUnsafeSlow(READ_BUFFER_SIZE);
+    let conn: Connection | undefined;
+    const socket = connect({
+      host,
+      port,
+      onread: {
+        buffer: sharedReadBuffer,
+        callback: (n: number, buf: Uint8Array): boolean => {
+          conn!.#onData(buf.subarray(0, n) as Buffer, true);
+          return true; // false would pause the socket; back-pressure pauses it explicitly (pauseReading)
+        },
+      },
+    });
+    conn = new Connection(socket, "out", owner);
+    return conn;
   }
 
   get isReady(): boolean {
@@ -432,9 +461,10 @@ export class Connection {
     this.#frameTimer.unref();
   }
 
-  #onData(chunk: Buffer): void {
+  /** `reused`: the chunk is the shared read buffer, overwritten by the next read (see `dial`). */
+  #onData(chunk: Buffer, reused: boolean): void {
     try {
-      this.#reader.push(chunk, this.#onFrame);
+      this.#reader.push(chunk, this.#onFrame, reused);
       if (this.#reader.buffered > 0) this.#checkFrameDeadline();
     } catch (err) {
       // FrameSizeError: framing is lost; nothing else can be trusted.

@@ -1,4 +1,3 @@
-import { connect } from "node:net";
 import { Connection, type ConnectionOwner } from "./connection.js";
 import { ChannelClosedError, NetworkError } from "./errors.js";
 import { parseHostPort } from "./host-port.js";
@@ -59,8 +58,7 @@ export class Peer {
     if (this.#owner.closing) throw new ChannelClosedError("the channel is closing: no new connections", { hostPort: this.hostPort });
     if (!this.#connecting) {
       const { host, port } = parseHostPort(this.hostPort);
-      const socket = connect({ host, port });
-      this.#connecting = new Connection(socket, "out", this.#owner);
+      this.#connecting = Connection.dial(host, port, this.#owner);
       this.#connecting.dialledHostPort = this.hostPort;
     }
     const conn = this.#connecting;

@@ -3,7 +3,7 @@ import { ChecksumType } from "./checksum.js";
 import { encodeCallReq } from "./encode-call-message.js";
 import { encodeFrame } from "./encode-frame.js";
 import { FrameSizeError, UnknownFrameTypeError } from "./errors.js";
-import { FrameDecoder, FrameReader } from "./frame-reader.js";
+import { FrameDecoder, FrameReader, TRANSIENT_FRAME_MIN } from "./frame-reader.js";
 import { FrameType } from "./frame-type.js";
 import type { Frame } from "./frame.js";
 import { EMPTY_TRACING } from "./tracing.js";
@@ -90,6 +90,79 @@ describe("FrameReader", () => {
     ).toThrow("boom");
     reader.push(Buffer.alloc(0), (f) => got.push(f[2]!));
     expect(got).toEqual([FrameType.PingReq, FrameType.CallReqContinue, FrameType.Error]);
+  });
+});
+
+/** A frame of exactly `size` bytes: an error frame whose message fills it with `fill`. */
+function frameOfSize(id: number, size: number, fill: string): Buffer {
+  // header 16, code 1, tracing 25, message length 2
+  return encodeFrame({ type: FrameType.Error, id, code: 1, tracing: EMPTY_TRACING, message: fill.repeat(size - 44) });
+}
+
+/**
+ * Pushes `bytes` as a socket reading into one buffer would (Node's `onread`): each piece is
+ * copied into the same scratch buffer, pushed with `reusedChunk`, and the scratch is scribbled
+ * over as soon as push returns. The consumer copies transient frames and keeps the others as given.
+ */
+function pushThroughOneBuffer(bytes: Buffer, cuts: number[]): { frames: Buffer[]; transient: boolean[] } {
+  const scratch = Buffer.alloc(65536);
+  const reader = new FrameReader({ reuseSplitFrames: true });
+  const frames: Buffer[] = [];
+  const transient: boolean[] = [];
+  let from = 0;
+  for (const to of [...cuts, bytes.length]) {
+    const n = bytes.copy(scratch, 0, from, to);
+    reader.push(scratch.subarray(0, n), (f, t) => {
+      frames.push(t ? Buffer.from(f) : f);
+      transient.push(t);
+    }, true);
+    scratch.fill(0xee);
+    from = to;
+  }
+  expect(reader.buffered).toBe(0);
+  return { frames, transient };
+}
+
+describe("FrameReader with a reused chunk (a socket reading into one buffer)", () => {
+  it("copies small frames once per chunk, so they outlive the chunk's bytes", () => {
+    const small = [frameOfSize(1, 100, "a"), frameOfSize(2, 60, "b"), frameOfSize(3, 4000, "c")];
+    const { frames, transient } = pushThroughOneBuffer(Buffer.concat(small), []);
+    expect(transient).toEqual([false, false, false]);
+    expect(Buffer.concat(frames).equals(Buffer.concat(small))).toBe(true);
+    // One copy for the three: views of one buffer, not one allocation each.
+    expect(new Set(frames.map((f) => f.buffer)).size).toBe(1);
+  });
+
+  it("passes large frames on transient until a small one, then copies the rest of the chunk", () => {
+    const large = frameOfSize(1, TRANSIENT_FRAME_MIN, "L");
+    const justBelow = frameOfSize(2, TRANSIENT_FRAME_MIN - 1, "s");
+    const laterLarge = frameOfSize(3, 20_000, "M");
+    const { frames, transient } = pushThroughOneBuffer(Buffer.concat([large, justBelow, laterLarge]), []);
+    expect(transient).toEqual([true, false, false]);
+    expect(Buffer.concat(frames).equals(Buffer.concat([large, justBelow, laterLarge]))).toBe(true);
+  });
+
+  it("gives the same frames as ordinary chunks, whatever the sizes and cuts", () => {
+    // Seeded, so a failure reproduces: frame sizes from 16 B to 64 KiB, cut anywhere.
+    let seed = 18;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed % n;
+    };
+    for (let round = 0; round < 40; round++) {
+      const frames: Buffer[] = [];
+      for (let i = 0; i < 30; i++) {
+        const kind = random(4);
+        const size = kind === 0 ? 16 : kind === 1 ? 44 + random(200) : kind === 2 ? 44 + random(30_000) : 44 + random(65_535 - 44);
+        frames.push(size === 16 ? encodeFrame({ type: FrameType.PingReq, id: i + 1 }) : frameOfSize(i + 1, size, String.fromCharCode(97 + (i % 26))));
+      }
+      const bytes = Buffer.concat(frames);
+      const cuts: number[] = [];
+      for (let o = random(65_536) + 1; o < bytes.length; o += random(65_536) + 1) cuts.push(o);
+      const got = pushThroughOneBuffer(bytes, cuts);
+      expect(got.frames.map((f) => f.length)).toEqual(frames.map((f) => f.length));
+      expect(Buffer.concat(got.frames).equals(bytes)).toBe(true);
+    }
   });
 });
 

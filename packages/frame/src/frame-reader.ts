@@ -3,6 +3,13 @@ import { FrameSizeError } from "./errors.js";
 import { decodeFrame } from "./decode-frame.js";
 import type { Frame } from "./frame.js";
 
+/**
+ * From this size on, a frame of a reused chunk is passed on transient rather than copied (see
+ * `push`): a copy of its own would cost what Node's fresh buffer per read cost, and the frames of
+ * large messages are copied into their message by the assembler anyway.
+ */
+export const TRANSIENT_FRAME_MIN = 16 * 1024;
+
 export interface FrameReaderOptions {
   /** Largest frame accepted, header included; default and ceiling 65 535 (spec §2). */
   maxFrameSize?: number;
@@ -47,8 +54,14 @@ export class FrameReader {
   /**
    * Feeds bytes; calls `onFrame` with each whole frame, in order. If `onFrame` throws, the error
    * propagates and the bytes after that frame are kept for the next push.
+   *
+   * `reusedChunk`: the chunk's bytes are overwritten once this call returns (a socket reading into
+   * one buffer of ours, Node's `onread`). A frame of `TRANSIENT_FRAME_MIN` bytes or more is then
+   * passed on transient, for the consumer to copy what it keeps (a large message's assembler
+   * copies its bytes anyway); at the first smaller frame the rest of the chunk is copied, once,
+   * and its frames are views of that copy, as frames of an ordinary chunk are.
    */
-  push(chunk: Uint8Array, onFrame: (frame: Buffer, transient: boolean) => void): void {
+  push(chunk: Uint8Array, onFrame: (frame: Buffer, transient: boolean) => void, reusedChunk = false): void {
     if (this.#failure) throw this.#failure;
     let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.#backlog) {
@@ -56,7 +69,8 @@ export class FrameReader {
       this.#backlog = null;
     }
     let o = 0;
-    const end = buf.length;
+    let end = buf.length;
+    let reused = reusedChunk;
     if (this.#sizeByte >= 0 && end > 0) {
       const size = (this.#sizeByte << 8) | buf[0]!;
       this.#sizeByte = -1;
@@ -84,9 +98,19 @@ export class FrameReader {
         this.#partialFilled = end - o;
         return;
       }
+      if (reused && size < TRANSIENT_FRAME_MIN) {
+        // Small frames: one copy of what is left, not one per frame (a busy connection reads
+        // dozens of small frames per chunk).
+        const rest = Buffer.allocUnsafe(end - o);
+        buf.copy(rest, 0, o, end);
+        buf = rest;
+        o = 0;
+        end = rest.length;
+        reused = false;
+      }
       const frame = buf.subarray(o, o + size);
       o += size;
-      this.#deliver(frame, buf, o, onFrame, false);
+      this.#deliver(frame, buf, o, onFrame, reused);
     }
     if (o < end) this.#sizeByte = buf[o]!;
   }
