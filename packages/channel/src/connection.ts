@@ -133,6 +133,13 @@ export class Connection {
   #state: State = "handshaking";
   #nextId = 1;
   #corked = false;
+  /**
+   * Frames written this tick that lie back to back in one buffer (the frame slab hands out
+   * consecutive frames contiguously), from `#runHead`'s start to `#runEnd` (a byte offset in its
+   * ArrayBuffer): given to the socket as one buffer rather than one write each.
+   */
+  #runHead: Buffer | undefined;
+  #runEnd = 0;
   /** Streamed args whose readers are behind (ArgStream): the socket is paused while any is. */
   #readPausers = 0;
   /**
@@ -253,6 +260,7 @@ export class Connection {
       return;
     }
     const socket = this.#socket;
+    if (this.#runHead !== undefined) this.#writeRun(this.#runHead); // frames written before these go first
     socket.cork();
     for (let i = 0; i < pieces.length; i++) socket.write(pieces[i]!);
     socket.uncork();
@@ -360,13 +368,33 @@ export class Connection {
       const idle = this.#socket.writableLength === 0;
       if (idle) this.#socket.write(bytes);
       this.#socket.cork();
-      process.nextTick(() => {
-        this.#corked = false;
-        this.#socket.uncork();
-      });
+      process.nextTick(endOfTick, this);
       if (idle) return;
     }
-    this.#socket.write(bytes);
+    // Back-to-back frames go to the socket as one buffer: each socket write costs a queue entry,
+    // its callback and an iovec (14 frames of 110 B: 6.5-7.9 us corked one by one, 3.5 as one).
+    const head = this.#runHead;
+    if (head !== undefined && bytes.byteOffset === this.#runEnd && bytes.buffer === head.buffer) {
+      this.#runEnd += bytes.length;
+      return;
+    }
+    if (head !== undefined) this.#writeRun(head);
+    this.#runHead = bytes;
+    this.#runEnd = bytes.byteOffset + bytes.length;
+  }
+
+  /** The tick's writes are done: the run, then everything corked, goes to the socket. */
+  endOfTick(): void {
+    const head = this.#runHead;
+    if (head !== undefined) this.#writeRun(head);
+    this.#corked = false;
+    this.#socket.uncork();
+  }
+
+  #writeRun(head: Buffer): void {
+    this.#runHead = undefined;
+    const length = this.#runEnd - head.byteOffset;
+    this.#socket.write(length === head.length ? head : Buffer.from(head.buffer, head.byteOffset, length));
   }
 
   /** Closes the connection; every call waiting on it fails with `error` (a NetworkError by default). */
@@ -383,7 +411,10 @@ export class Connection {
     for (const p of pending) p.onError(failure);
     for (const done of this.#pings.values()) done(failure);
     this.#pings.clear();
-    if (this.#corked) this.#socket.uncork();
+    if (this.#corked) {
+      if (this.#runHead !== undefined) this.#writeRun(this.#runHead);
+      this.#socket.uncork();
+    }
     this.#socket.end();
     this.#socket.destroySoon();
     if (!this.#socket.destroyed) {
@@ -669,4 +700,8 @@ export class Connection {
 
 function onFrameTimer(conn: Connection): void {
   conn.frameTimerFired();
+}
+
+function endOfTick(conn: Connection): void {
+  conn.endOfTick();
 }

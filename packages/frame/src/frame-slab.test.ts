@@ -12,6 +12,13 @@ describe("allocFrameBuffer", () => {
     expect(shared.size).toBeLessThan(bufs.length / 4);
   });
 
+  it("hands out consecutive small frames back to back, so they can be written as one buffer", () => {
+    const a = allocFrameBuffer(37);
+    const b = allocFrameBuffer(101);
+    if (b.buffer === a.buffer) expect(b.byteOffset).toBe(a.byteOffset + a.length);
+    else expect(b.byteOffset).toBe(0); // a new slab began
+  });
+
   it("gives a large frame its own buffer", () => {
     const big = allocFrameBuffer(65_535);
     expect(big.length).toBe(65_535);

@@ -18,7 +18,8 @@ export function allocFrameBuffer(size: number): Buffer {
     offset = 0;
   }
   const buf = slab.subarray(offset, offset + size);
-  // 8-byte alignment keeps every frame's start aligned, as Node's pool does.
-  offset = (offset + size + 7) & ~7;
+  // Unaligned (frames are written byte by byte): consecutive frames lie back to back, so that a
+  // connection hands a tick's frames to its socket as one buffer (Connection.write).
+  offset += size;
   return buf;
 }
