@@ -1,4 +1,4 @@
-import { type ChecksumType, type HeaderMap, FrameEncodeError } from "@tchannel/frame";
+import { type ChecksumType, type HeaderMap, FrameEncodeError, type OutgoingArg } from "@tchannel/frame";
 import type { CallResult, RawCallOptions } from "./call-types.js";
 import type { Connection } from "./connection.js";
 import { ClientAttemptMessage, type ClientCallMessage, clientAttemptChannel } from "./diagnostics.js";
@@ -6,6 +6,7 @@ import { CancelledError, InvalidArgumentError, NoAvailablePeerError, TChannelErr
 import { type AttemptListener, OutboundCall } from "./outbound-call.js";
 import type { Peer } from "./peer.js";
 import { choosePeer } from "./peer-selector.js";
+import { RequestBody } from "./request-body.js";
 import { type RetryOn, shouldRetry } from "./retry.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -26,6 +27,8 @@ export interface PreparedCall {
   options: RawCallOptions;
   /** arg1 as bytes, and as a string when the caller gave one (for error messages). */
   arg1: Uint8Array;
+  /** arg3: the caller's bytes, or a scheme's body written into the frame (RequestBody, issue 18). */
+  arg3: OutgoingArg;
   endpoint: string | undefined;
   headers: HeaderMap;
   tracing: Uint8Array;
@@ -165,6 +168,16 @@ export class CallAttempts<R> implements AttemptListener {
       this.#sendOn(conn, peer, deadline, perAttempt, tracing, listener);
       return;
     }
+    // Written later: a scheme's body is taken now, as the caller's value is when the call starts.
+    const body = this.#call.arg3;
+    if (body instanceof RequestBody) {
+      try {
+        body.bytes();
+      } catch (err) {
+        listener.attemptFailed(err instanceof FrameEncodeError ? new InvalidArgumentError(err.message, {}, { cause: err }) : err);
+        return;
+      }
+    }
     this.#host.connect(peer, this.#call.started, deadline).then(
       (c) => this.#sendOn(c, peer, deadline, perAttempt, tracing, listener),
       (err: unknown) => listener.attemptFailed(err),
@@ -191,7 +204,7 @@ export class CallAttempts<R> implements AttemptListener {
           service: options.service,
           headers: this.#call.headers,
           checksumType: options.checksumType ?? this.#host.checksumType,
-          args: [this.#call.arg1, options.arg2 ?? EMPTY, options.arg3 ?? EMPTY],
+          args: [this.#call.arg1, options.arg2 ?? EMPTY, this.#call.arg3],
         },
         pending,
       );

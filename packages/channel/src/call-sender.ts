@@ -1,4 +1,4 @@
-import { type HeaderMap, childTracing, rootTracing } from "@tchannel/frame";
+import { type EncodableArg, type HeaderMap, type OutgoingArg, argSize, childTracing, rootTracing } from "@tchannel/frame";
 import { type AttemptHost, CallAttempts, type PreparedCall } from "./call-attempts.js";
 import type { CallResult, RawCallOptions } from "./call-types.js";
 import type { Connection } from "./connection.js";
@@ -8,8 +8,11 @@ import type { Peer } from "./peer.js";
 import type { PeerDirectory } from "./peer-directory.js";
 import { clientCallMessage, withMessageArg2 } from "./client-call-events.js";
 import { type ClientCallMessage, clientCallChannel } from "./diagnostics.js";
+import { RequestBody } from "./request-body.js";
 import { requestContextStorage } from "./request-context.js";
 import { DEFAULT_RETRY_LIMIT, DEFAULT_RETRY_ON } from "./retry.js";
+
+const EMPTY = Buffer.alloc(0);
 
 /** arg1 bytes of recently called endpoints: the same few strings on every call. */
 const endpointCache = new Map<string, Buffer>();
@@ -79,23 +82,23 @@ export class CallSender {
    * same tick rather than behind another promise). A failure rejects.
    */
   call(options: RawCallOptions): Promise<CallResult>;
-  call<R>(options: RawCallOptions, map: (result: CallResult) => R): Promise<R>;
-  call<R>(options: RawCallOptions, map?: (result: CallResult) => R): Promise<R | CallResult> {
+  call<R>(options: RawCallOptions, map: (result: CallResult) => R, body?: EncodableArg): Promise<R>;
+  call<R>(options: RawCallOptions, map?: (result: CallResult) => R, body?: EncodableArg): Promise<R | CallResult> {
     // No subscriber, no message: the hooks cost one check per call.
-    if (!clientCallChannel.hasSubscribers) return this.#call(options, undefined, map);
+    if (!clientCallChannel.hasSubscribers) return this.#call(options, undefined, map, body);
     const message = clientCallMessage(options, this.#channelName, requestContextStorage.getStore());
     // The traced promise is the low-level call's (subscribers see its CallResult); `map` after it.
-    const traced = clientCallChannel.tracePromise(() => this.#call(withMessageArg2(options, message), message, undefined), message) as Promise<CallResult>;
+    const traced = clientCallChannel.tracePromise(() => this.#call(withMessageArg2(options, message), message, undefined, body), message) as Promise<CallResult>;
     return map === undefined ? traced : traced.then(map);
   }
 
-  #call<R>(options: RawCallOptions, message: ClientCallMessage | undefined, map: ((result: CallResult) => R) | undefined): Promise<R | CallResult> {
+  #call<R>(options: RawCallOptions, message: ClientCallMessage | undefined, map: ((result: CallResult) => R) | undefined, body?: EncodableArg): Promise<R | CallResult> {
     return new Promise<R | CallResult>((resolve, reject) => {
       // Counted for a graceful close (drain) until the call settles (AttemptHost.finished).
       this.#active++;
       let attempts: CallAttempts<R>;
       try {
-        attempts = new CallAttempts(this.#host, this.#prepare(options, message), map, resolve, reject);
+        attempts = new CallAttempts(this.#host, this.#prepare(options, message, body), map, resolve, reject);
       } catch (err) {
         this.#finished();
         reject(err);
@@ -106,7 +109,7 @@ export class CallSender {
   }
 
   /** Fixes what every attempt shares: deadline, transport headers, tracing, retry policy, candidates. */
-  #prepare(options: RawCallOptions, message: ClientCallMessage | undefined): PreparedCall {
+  #prepare(options: RawCallOptions, message: ClientCallMessage | undefined, body: EncodableArg | undefined): PreparedCall {
     const context = requestContextStorage.getStore();
     const started = performance.now();
     let deadline = started + (options.timeout ?? this.#options.timeout);
@@ -121,15 +124,17 @@ export class CallSender {
     if (options.transportHeaders) for (const k in options.transportHeaders) headers[k] = options.transportHeaders[k]!;
     const tracing = message?.tracing ?? (context ? childTracing(context.tracing) : rootTracing());
     const maxArgSize = this.#options.maxArgSize;
-    if ((options.arg2?.length ?? 0) > maxArgSize || (options.arg3?.length ?? 0) > maxArgSize) {
+    const arg3: OutgoingArg = body === undefined ? (options.arg3 ?? EMPTY) : new RequestBody(body);
+    if ((options.arg2?.length ?? 0) > maxArgSize || argSize(arg3) > maxArgSize) {
       // Checked before anything is encoded (a peer with the same limit would refuse it anyway): a
       // local mistake, so InvalidArgumentError, not BadRequest (which only a peer answers).
-      const size = Math.max(options.arg2?.length ?? 0, options.arg3?.length ?? 0);
+      const size = Math.max(options.arg2?.length ?? 0, argSize(arg3));
       throw new InvalidArgumentError(`an arg of ${size} bytes exceeds maxArgSize (${maxArgSize} bytes)`, { service: options.service, endpoint });
     }
     return {
       options,
       arg1,
+      arg3,
       endpoint,
       headers,
       tracing,

@@ -14,6 +14,8 @@ export type { StreamedCallOptions, StreamedCallResult, StreamedHandler, Streamed
 export { Response, type ArgScheme, type Handler, type Request, type SchemeCallOptions, type SchemeClient } from "./scheme.js";
 export { rawScheme } from "./raw-scheme.js";
 export { schemeCallOptions, schemeResponse } from "./scheme-call.js";
+// For @tchannel/thrift: a call whose body is written straight into the frame (issue 18). Not API.
+export { CALL_WITH_BODY_ARG } from "./request-body.js";
 export { setCallInterceptor, type CallInterceptor } from "./call-interceptor.js";
 export { setSyncCallInterceptor, syncCallInterceptor, type InterceptedChannel, type SyncCallInterceptor } from "./sync-call-interceptor.js";
 export {

@@ -15,9 +15,10 @@ export interface ArgScheme<Body, Headers> {
   encodeBody(body: Body | undefined): Uint8Array;
   decodeBody(bytes: Buffer): Body;
   /**
-   * Optional: a handler's answer body as an arg the core writes straight into the call res frame
-   * (an `EncodableArg` of @tchannel/frame: exact size now, bytes when the frame is built; issue
-   * 18), instead of bytes it then copies. Throws as `encodeBody` does; the same bytes.
+   * Optional: a body as an arg the core writes straight into the frame (an `EncodableArg` of
+   * @tchannel/frame: exact size now, bytes when the frame is built; issue 18), instead of bytes it
+   * then copies: a handler's answer (call res) and a client's request (call req; written in the
+   * tick of the call, its bytes kept for retries). Throws as `encodeBody` does; the same bytes.
    */
   encodeBodyArg?(body: Body | undefined): OutgoingArg;
 }

@@ -1,4 +1,5 @@
 import { type Server, createServer } from "node:net";
+import { type EncodableArg, FrameEncodeError } from "@tchannel/frame";
 import { basename } from "node:path";
 import type { CallResult, InboundHandler, RawCallOptions, RegisterOptions } from "./call-types.js";
 import { callInterceptor } from "./call-interceptor.js";
@@ -14,9 +15,10 @@ import { type ResolvedOptions, TCHANNEL_OPTION_NAMES, type TChannelOptions, TCha
 import { optionsError } from "./options-error.js";
 import { PeerDirectory } from "./peer-directory.js";
 import { rawScheme } from "./raw-scheme.js";
-import { schemeCallOptions, schemeResponse } from "./scheme-call.js";
+import { schemeBodyArg, schemeCallHead, schemeCallOptions, schemeResponse } from "./scheme-call.js";
 import { schemeHandler } from "./scheme-handler.js";
 import type { ArgScheme, Response, SchemeCallOptions, SchemeClient } from "./scheme.js";
+import { CALL_WITH_BODY_ARG, requestBodyBytes } from "./request-body.js";
 import { StreamedCallSender } from "./streamed-call.js";
 import { StreamedDispatcher } from "./streamed-inbound.js";
 import type { StreamedCallOptions, StreamedCallResult, StreamedHandler } from "./streamed-types.js";
@@ -248,8 +250,21 @@ export class TChannel {
     return this.#callMapped(options, undefined);
   }
 
-  /** `call()`, its result turned into what the caller gets by `map` (in the same tick, when no interceptor). */
-  #callMapped<R>(options: RawCallOptions, map: ((result: CallResult) => R) | undefined): Promise<R | CallResult> {
+  /**
+   * A scheme's call (@tchannel/thrift) whose body is `body`, an arg written straight into the call
+   * req frame, not `options.arg3` (left undefined): see CALL_WITH_BODY_ARG. The scheme checked
+   * `options`' keys and sized (so checked) the body; the result goes through `map`.
+   * @internal
+   */
+  [CALL_WITH_BODY_ARG]<R>(options: RawCallOptions, body: EncodableArg, map: (result: CallResult) => R): Promise<R> {
+    return this.#callMapped(options, map, body) as Promise<R>;
+  }
+
+  /**
+   * `call()`, its result turned into what the caller gets by `map` (in the same tick, when no
+   * interceptor); `body`, when given, is arg3 as an arg written into the frame (issue 18).
+   */
+  #callMapped<R>(options: RawCallOptions, map: ((result: CallResult) => R) | undefined, body?: EncodableArg): Promise<R | CallResult> {
     // Wrong types from JS callers are normal input: a clear error here, never a frozen encoder.
     const problem = callOptionsProblem(options);
     if (problem !== undefined) {
@@ -258,6 +273,14 @@ export class TChannel {
     }
     const interceptor = callInterceptor();
     if (interceptor !== undefined) {
+      // An interceptor reads and records arg3 as bytes: it gets them, taken now.
+      if (body !== undefined) {
+        try {
+          options.arg3 = requestBodyBytes(body);
+        } catch (err) {
+          return Promise.reject(err instanceof FrameEncodeError ? new InvalidArgumentError(err.message, describedCall(options.service, options.arg1), { cause: err }) : err);
+        }
+      }
       let intercepted: Promise<CallResult>;
       try {
         intercepted = interceptor(options, this, (o) => this.#call(o));
@@ -266,13 +289,13 @@ export class TChannel {
       }
       return map === undefined ? intercepted : Promise.resolve(intercepted).then(map);
     }
-    return this.#call(options, map);
+    return this.#call(options, map, body);
   }
 
   /** The call on the wire (what an interceptor's `next` reaches), its result through `map` if given. */
-  #call<R = CallResult>(options: RawCallOptions, map?: (result: CallResult) => R): Promise<R | CallResult> {
+  #call<R = CallResult>(options: RawCallOptions, map?: (result: CallResult) => R, body?: EncodableArg): Promise<R | CallResult> {
     if (this.#closing) return Promise.reject(new ChannelClosedError("call on a closed channel", { service: options.service, endpoint: String(options.arg1) }));
-    return map === undefined ? this.#sender.call(options) : this.#sender.call(options, map);
+    return map === undefined ? this.#sender.call(options) : this.#sender.call(options, map, body);
   }
 
   /** A scheme call: one promise, settled with the decoded Response (no async wrapper around `call`). */
@@ -281,12 +304,21 @@ export class TChannel {
       return Promise.reject(schemeCallOptionsError(options, describedCall(options.service, options.endpoint)));
     }
     let raw: RawCallOptions;
+    let body: EncodableArg | undefined;
     try {
-      raw = schemeCallOptions(scheme, options);
+      if (scheme.encodeBodyArg === undefined) {
+        raw = schemeCallOptions(scheme, options);
+      } else {
+        // The body written straight into the call req frame (issue 18), as a handler's answer is.
+        raw = schemeCallHead(scheme, options);
+        const arg = schemeBodyArg(scheme, options);
+        if (arg instanceof Uint8Array) raw.arg3 = arg;
+        else body = arg;
+      }
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#callMapped(raw, (result) => schemeResponse(scheme, options, result)) as Promise<Response<Body, Headers>>;
+    return this.#callMapped(raw, (result) => schemeResponse(scheme, options, result), body) as Promise<Response<Body, Headers>>;
   }
 
   // ---- connections ------------------------------------------------------------------------

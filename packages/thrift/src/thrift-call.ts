@@ -3,7 +3,8 @@
 // client puts `TChannel.call` between them; @tchannel/sync puts its blocking `call` there, so
 // every scheme of both clients goes through one low-level call.
 import { type CallResult, InvalidArgumentError, type RawCallOptions, Response, UnexpectedError } from "@tchannel/channel";
-import { type DecodeOptions, decodeStruct, encodeStruct } from "./binary-codec.js";
+import type { EncodableArg } from "@tchannel/frame";
+import { type DecodeOptions, decodeStruct, encodeStruct, structArg } from "./binary-codec.js";
 import type { ThriftCallOptions, ThriftHeaders } from "./thrift-client.js";
 import { OneWayNotSupportedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest } from "./thrift-module.js";
@@ -15,16 +16,29 @@ import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
  * them, do not keep them (copy them to keep; a kept view keeps up to 64 KiB alive).
  */
 export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOptions = {}): RawCallOptions {
+  const call = thriftCallHead(request, options);
+  const method: ThriftMethod = request.method;
+  try {
+    call.arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
+  } catch (err) {
+    throw encodeFailure(call.service, method, err);
+  }
+  return call;
+}
+
+/**
+ * The low-level call options of a thrift request with arg3 left undefined, for `thriftCallBody`
+ * written straight into the frame (issue 18); throws as thriftCallOptions, in the same order.
+ */
+export function thriftCallHead(request: ThriftRequest, options: ThriftCallOptions): RawCallOptions {
   const method: ThriftMethod = request.method;
   const service = options.service ?? request.service;
   if (method.oneway) throw new OneWayNotSupportedError(`${method.endpoint} is oneway; TChannel does not support oneway methods`, { service, endpoint: method.endpoint });
   let arg2: Buffer;
-  let arg3: Buffer;
   try {
     arg2 = encodeThriftHeaders(options.headers);
-    arg3 = encodeStruct(method.args, request.args, `${method.endpoint} arguments`);
   } catch (err) {
-    throw new InvalidArgumentError(`cannot encode the thrift request: ${(err as Error).message}`, { service, endpoint: method.endpoint }, { cause: err });
+    throw encodeFailure(service, method, err);
   }
   // Every low-level option spelled out (not `Object.assign(literal, options)`): thrift's own
   // `headers` and `maxElements` must not reach `call()`, which rejects keys it does not know; the
@@ -35,7 +49,7 @@ export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOpt
     scheme: "thrift",
     arg1: method.endpoint,
     arg2,
-    arg3,
+    arg3: undefined,
     timeout: options.timeout,
     timeoutPerAttempt: options.timeoutPerAttempt,
     retryOn: options.retryOn,
@@ -49,6 +63,24 @@ export function thriftCallOptions(request: ThriftRequest, options: ThriftCallOpt
     transportHeaders: options.transportHeaders,
   } satisfies Record<keyof RawCallOptions, unknown>;
   return call;
+}
+
+/**
+ * A thrift request's args as arg3 written straight into the call req frame (issue 18): sized now,
+ * so a value that cannot be encoded throws here, as InvalidArgumentError; the same bytes as
+ * thriftCallOptions' arg3.
+ */
+export function thriftCallBody(request: ThriftRequest, service: string): EncodableArg {
+  const method: ThriftMethod = request.method;
+  try {
+    return structArg(method.args, request.args, `${method.endpoint} arguments`);
+  } catch (err) {
+    throw encodeFailure(service, method, err);
+  }
+}
+
+function encodeFailure(service: string, method: ThriftMethod, err: unknown): InvalidArgumentError {
+  return new InvalidArgumentError(`cannot encode the thrift request: ${(err as Error).message}`, { service, endpoint: method.endpoint }, { cause: err });
 }
 
 /**

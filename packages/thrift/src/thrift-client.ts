@@ -1,10 +1,10 @@
-import { BadRequestError, CALL_OPTION_KEYS, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, isCallOptionName, optionsError, unknownCallOptionsError, withoutTracingHeaders } from "@tchannel/channel";
+import { BadRequestError, CALL_OPTION_KEYS, CALL_WITH_BODY_ARG, type CallOptions, type InboundCall, InvalidArgumentError, type OutboundReply, type RawCallOptions, Response, type Request, type TChannel, type TransportInfo, isCallOptionName, optionsError, unknownCallOptionsError, withoutTracingHeaders } from "@tchannel/channel";
 import { z } from "zod";
-import { FrameError } from "@tchannel/frame";
+import { type EncodableArg, FrameError } from "@tchannel/frame";
 import { ThriftCodecError, decodeStruct, structFieldArg } from "./binary-codec.js";
 import { registerMeta } from "./meta-service.js";
 import { decodeThriftHeaders, encodeThriftHeaders } from "./thrift-headers.js";
-import { thriftCallOptions, thriftResponse } from "./thrift-call.js";
+import { thriftCallBody, thriftCallHead, thriftResponse } from "./thrift-call.js";
 import { OneWayNotSupportedError, ValueExpectedError } from "./thrift-errors.js";
 import type { ThriftMethod, ThriftRequest, ThriftService, ModuleInfo } from "./thrift-module.js";
 import { MODULE_INFO } from "./thrift-module.js";
@@ -194,12 +194,17 @@ function callThrift(channel: TChannel, request: ThriftRequest, options: ThriftCa
     return Promise.reject(unknownCallOptionsError(options, isThriftCallOptionName, THRIFT_CALL_OPTION_NAMES, { service: typeof options.service === "string" ? options.service : request?.service, endpoint: request?.method?.endpoint }));
   }
   let call: RawCallOptions;
+  let body: EncodableArg;
   try {
-    call = thriftCallOptions(request, options);
+    call = thriftCallHead(request, options);
+    body = thriftCallBody(request, call.service);
   } catch (err) {
     return Promise.reject(err);
   }
-  return channel.call(call).then((result) => thriftResponse(request, result, options.service ?? request.service, options.maxElements === undefined ? undefined : { maxElements: options.maxElements }));
+  // The args written straight into the call req frame, the response decoded in the tick it
+  // arrives (issue 18); call interceptors, diagnostics and the VCR still see arg3 as bytes.
+  const decodeOptions = options.maxElements === undefined ? undefined : { maxElements: options.maxElements };
+  return channel[CALL_WITH_BODY_ARG](call, body, (result) => thriftResponse(request, result, call.service, decodeOptions));
 }
 
 const registerOptions = z.strictObject({
