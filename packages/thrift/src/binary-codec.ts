@@ -347,8 +347,9 @@ function writeStruct(w: Writer, def: StructDef, value: unknown): void {
   if (value === null || typeof value !== "object") throw new ThriftCodecError("", `expected a ${def.name} object, got ${describe(value)}`);
   const obj = value as Record<string, unknown>;
   // A plain object may misspell a field ({ kee: "k" }); instances of the generated classes were
-  // checked by their constructor.
-  if (Object.getPrototypeOf(obj) === Object.prototype) {
+  // checked by their constructor. Not again when writing a value that was sized (so checked): the
+  // for-in was a third of a small struct's write.
+  if (!w.exact && Object.getPrototypeOf(obj) === Object.prototype) {
     for (const key in obj) if (!def.byName.has(key)) throw new ThriftCodecError("", unknownFieldMessage(def, key));
   }
   let set = 0;
