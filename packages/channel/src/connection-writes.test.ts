@@ -75,7 +75,25 @@ describe("a connection's writes within one tick", () => {
     expect(calls.map((f) => Buffer.from(f.args[0]!).toString())).toEqual(["warm-up", ...bodies.map((_, i) => `e${i}`)]);
     expect(frames.filter((f) => f.type === FrameType.PingReq)).toHaveLength(1);
     // 41 calls and a ping, one by one, would be 42 writes or more; back to back they are a few:
-    // the first frame, the 20 before the large call, its pieces, and the 20 after with the ping.
+    // the first frame, the 20 before the large call (pushed at 16), its pieces, the 20 after.
     expect(writes).toBeLessThanOrEqual(10);
+  });
+
+  it("reach the socket every 16 frames, not only at the tick's end, so the peer starts on a batch while the rest is made", async () => {
+    const { hostPort } = await echoServer();
+    const client = new TChannel({ name: "client" });
+    open.push(client);
+    await client.raw({ service: "server", endpoint: "warm-up", hostPort });
+
+    const write = jest.spyOn(NetSocket.prototype, "write");
+    const answers = Array.from({ length: 64 }, (_, i) => client.raw({ service: "server", endpoint: "e", body: Buffer.from(`body ${i}`), hostPort }));
+    await new Promise((r) => process.nextTick(r));
+    const writes = write.mock.calls.length;
+    write.mockRestore();
+    (await Promise.all(answers)).forEach((res, i) => expect(res.body.toString()).toBe(`body ${i}`));
+    // The first frame at once, then 16, 32 and 48 frames in, then the last 15 at the tick's end:
+    // 5 (one more if the frame slab began a new buffer mid-way). All at the tick's end would be 2.
+    expect(writes).toBeGreaterThanOrEqual(5);
+    expect(writes).toBeLessThanOrEqual(7);
   });
 });
