@@ -21,7 +21,9 @@ export const CALL_WITH_BODY_ARG: unique symbol = Symbol("tchannel.callWithBodyAr
 export class RequestBody implements EncodableArg {
   readonly size: number;
   #arg: EncodableArg | undefined;
-  #bytes: Uint8Array | undefined;
+  /** Where the first write left the bytes (kept as buffer and offset: no view made per call). */
+  #written: Buffer | undefined;
+  #at = 0;
 
   constructor(arg: EncodableArg) {
     this.size = arg.size;
@@ -29,11 +31,8 @@ export class RequestBody implements EncodableArg {
   }
 
   writeInto(buf: Buffer, offset: number): number {
-    const bytes = this.#bytes;
-    if (bytes !== undefined) {
-      buf.set(bytes, offset);
-      return offset + bytes.length;
-    }
+    const written = this.#written;
+    if (written !== undefined) return offset + written.copy(buf, offset, this.#at, this.#at + this.size);
     let end: number;
     try {
       end = this.#arg!.writeInto(buf, offset);
@@ -42,7 +41,8 @@ export class RequestBody implements EncodableArg {
       throw new FrameEncodeError(`cannot write the request body: ${(err as Error)?.message ?? String(err)}`);
     }
     if (end === offset + this.size) {
-      this.#bytes = buf.subarray(offset, end);
+      this.#written = buf;
+      this.#at = offset;
       this.#arg = undefined; // the caller's value is no longer held
     }
     return end;
@@ -50,12 +50,12 @@ export class RequestBody implements EncodableArg {
 
   /** The body's bytes: those of the frame it was written into, or written now into a buffer of their own. */
   bytes(): Uint8Array {
-    if (this.#bytes === undefined) {
+    if (this.#written === undefined) {
       const buf = Buffer.allocUnsafe(this.size);
       const end = this.writeInto(buf, 0);
       if (end !== this.size) throw new FrameEncodeError(`the request body declared ${this.size} bytes but wrote ${end}`);
     }
-    return this.#bytes!;
+    return this.#written!.subarray(this.#at, this.#at + this.size);
   }
 }
 
