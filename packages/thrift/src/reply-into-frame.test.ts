@@ -8,6 +8,7 @@ import { ChecksumType, MAX_FRAME_SIZE } from "@tchannel/frame";
 import { Response, TChannel, UnexpectedError } from "@tchannel/channel";
 import { thriftClient } from "./thrift-client.js";
 import { loadThriftSource } from "./thrift-module.js";
+import { Shifting } from "../test/shifting-payload.js";
 
 const IDL = `
 struct Payload {
@@ -20,19 +21,6 @@ service Echo {
   Payload shaped(1: required i32 size)
 }
 `;
-
-/** A Payload whose `data` is `first` when sized and `later` on every read after that. */
-class Shifting {
-  seq = 1;
-  #reads = 0;
-  constructor(
-    readonly first: Buffer,
-    readonly later: Buffer,
-  ) {}
-  get data(): Buffer {
-    return this.#reads++ === 0 ? this.first : this.later;
-  }
-}
 
 const open: TChannel[] = [];
 afterEach(async () => {

@@ -12,6 +12,7 @@ import { encodeStruct } from "./binary-codec.js";
 import { thriftCallOptions } from "./thrift-call.js";
 import { thriftClient } from "./thrift-client.js";
 import { loadThriftSource } from "./thrift-module.js";
+import { Shifting } from "../test/shifting-payload.js";
 
 const IDL = `
 struct Payload {
@@ -23,19 +24,6 @@ service Echo {
   i32 take(1: required Payload payload)
 }
 `;
-
-/** A Payload whose `data` is `first` when sized and `later` on every read after that. */
-class Shifting {
-  seq = 1;
-  #reads = 0;
-  constructor(
-    readonly first: Buffer,
-    readonly later: Buffer,
-  ) {}
-  get data(): Buffer {
-    return this.#reads++ === 0 ? this.first : this.later;
-  }
-}
 
 const open: TChannel[] = [];
 afterEach(async () => {
