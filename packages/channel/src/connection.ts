@@ -273,7 +273,7 @@ export class Connection {
       return;
     }
     const socket = this.#socket;
-    if (this.#runHead !== undefined) this.#writeRun(this.#runHead); // frames written before these go first
+    this.#writeRun(); // frames written before these go first
     socket.cork();
     for (let i = 0; i < pieces.length; i++) socket.write(pieces[i]!);
     socket.uncork();
@@ -391,7 +391,7 @@ export class Connection {
     if (head !== undefined && bytes.byteOffset === this.#runEnd && bytes.buffer === head.buffer) {
       this.#runEnd += bytes.length;
     } else {
-      if (head !== undefined) this.#writeRun(head);
+      this.#writeRun();
       this.#runHead = bytes;
       this.#runEnd = bytes.byteOffset + bytes.length;
     }
@@ -400,7 +400,7 @@ export class Connection {
 
   /** Hands the socket everything written so far this tick; later writes stay corked. */
   #push(): void {
-    if (this.#runHead !== undefined) this.#writeRun(this.#runHead);
+    this.#writeRun();
     this.#heldFrames = 0;
     this.#socket.uncork();
     this.#socket.cork();
@@ -408,14 +408,16 @@ export class Connection {
 
   /** The tick's writes are done: the run, then everything corked, goes to the socket. */
   endOfTick(): void {
-    const head = this.#runHead;
-    if (head !== undefined) this.#writeRun(head);
+    this.#writeRun();
     this.#heldFrames = 0;
     this.#corked = false;
     this.#socket.uncork();
   }
 
-  #writeRun(head: Buffer): void {
+  /** Hands the run of back-to-back frames, if any, to the (corked) socket as one buffer. */
+  #writeRun(): void {
+    const head = this.#runHead;
+    if (head === undefined) return;
     this.#runHead = undefined;
     const length = this.#runEnd - head.byteOffset;
     this.#socket.write(length === head.length ? head : Buffer.from(head.buffer, head.byteOffset, length));
@@ -436,7 +438,7 @@ export class Connection {
     for (const done of this.#pings.values()) done(failure);
     this.#pings.clear();
     if (this.#corked) {
-      if (this.#runHead !== undefined) this.#writeRun(this.#runHead);
+      this.#writeRun();
       this.#socket.uncork();
     }
     this.#socket.end();
